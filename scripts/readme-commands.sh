@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every command the README shows, against the release binary, and checks what each must do.
+# Called by `make test` (and so by CI) after `cargo test`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=target/release/rapport
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+export XDG_STATE_HOME="$tmp/state"
+fail=0 passed=0
+expect() { # expect CODE DESCRIPTION -- command...
+  local want="$1" what="$2"; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then
+    passed=$((passed + 1)); echo "ok: $what"
+  else
+    fail=$((fail + 1)); echo "FAILED: $what: exit $got, expected $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err" | head -40
+  fi
+}
+contains() { # contains FILE PATTERN DESCRIPTION
+  if grep -q -- "$2" "$tmp/$1"; then passed=$((passed + 1)); echo "ok: $3"
+  else fail=$((fail + 1)); echo "FAILED: $3: no '$2' in $1"; sed 's/^/  | /' "$tmp/$1" | head -40; fi
+}
+
+expect 1 "check flags the rude draft" -- $bin check examples/drafts/rude.eml
+contains out "R104" "the rude draft's passive-aggressive phrase is reported"
+expect 0 "check passes the friendly draft (json)" -- $bin check --format json examples/drafts/friendly.eml
+contains out '"flagged": false' "the friendly draft is not flagged"
+expect 1 "a curt one-word reply on stdin is flagged" -- bash -c "echo Fine. | $bin check --text -"
+expect 0 "explain R104" -- $bin explain R104
+contains out "R104" "explain names the code"
+expect 0 "explain lists every code" -- $bin explain
+expect 0 "audit of the sample mailbox" -- $bin audit
+contains out "flagged" "the audit report has its summary"
+expect 0 "a second audit reads nothing new" -- $bin audit
+contains out "0 read this run" "the second audit is incremental"
+mkdir -p "$tmp/Maildir"; cp -r examples/sample-sent "$tmp/Maildir/.Sent"
+expect 0 "audit of a maildir to a JSON report" -- $bin audit "$tmp/Maildir/.Sent" --format json -o "$tmp/report.json"
+cp "$tmp/report.json" "$tmp/out"; contains out '"flagged_count"' "the JSON report is written"
+for f in examples/sample-sent/cur/*; do printf 'From dana@northwind-supply.com Mon Nov 23 09:00:00 2026\n'; sed 's/^From />From /' "$f"; echo; done > "$tmp/sent.mbox"
+expect 0 "audit of an mbox to CSV with its own state" -- $bin audit "$tmp/sent.mbox" --state "$tmp/audit.sqlite3" --format csv
+contains out "source,date,subject" "the CSV report has its header"
+expect 0 "score JSON Lines" -- $bin score < examples/score-input.jsonl
+[ "$(wc -l < "$tmp/out")" -eq 3 ] && { passed=$((passed + 1)); echo "ok: one line out per line in"; } || { fail=$((fail + 1)); echo "FAILED: score wrote $(wc -l < "$tmp/out") lines"; }
+
+echo "readme-commands: $passed passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,155 @@
+//! The command line (clap derive). Each subcommand has its own `*Args` struct.
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::findings::Severity;
+
+#[derive(Debug, Parser)]
+#[command(name = "rapport", version, about = "Catch customer emails whose tone could be misread, and see which accounts get nothing but email", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check one draft before it is sent: which sentences could be misread, and why.
+    Check(CheckArgs),
+    /// Score JSON Lines `{"id", "text"}` from stdin, one JSON line out per input.
+    Score(ScoreArgs),
+    /// Audit outgoing mail (maildir, mbox, .eml files or a directory): score every new message,
+    /// keep state in SQLite, write a report.
+    Audit(AuditArgs),
+    /// Explain a finding code (e.g. `rapport explain R104`), or list them all.
+    Explain(ExplainArgs),
+    /// Train rapport's tone heads on ../shared/datasets (fixed seed).
+    Train(TrainArgs),
+    /// Reproduce the model card's metrics on the dev splits.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: findings with the sentence highlighted in context.
+    Text,
+    /// For tools: one JSON document.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Folder with the encoder (model.safetensors, config.json, tokenizer.json). Default: the one
+    /// set up by `make setup`; RAPPORT_MODEL_DIR overrides.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Where the model runs: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// libtorch threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The draft: an .eml file, or `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+    /// The input is plain text (the draft's body), not a mail message.
+    #[arg(long)]
+    pub text: bool,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "warning")]
+    pub fail_on: Severity,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Print nothing; only the exit code tells.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Colour: auto (when stdout is a terminal), always or never.
+    #[arg(long, default_value = "auto")]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// Sentences per model batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Maildirs, mbox files, .eml files or directories of messages. Default: the sample mailbox
+    /// shipped with rapport (examples/sample-sent).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// SQLite state file. Default: $XDG_STATE_HOME/rapport/state.sqlite3.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a message has a finding at or above this severity (default: never).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Severity>,
+    /// Messages over this size are reported as errors, not read.
+    #[arg(long, default_value_t = crate::source::DEFAULT_MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: u64,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A code (R104) or name (passive-aggressive). Without one, list every code.
+    pub code: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// The datasets folder.
+    #[arg(long, default_value = "../shared/datasets")]
+    pub data: PathBuf,
+    /// Where to write the heads.
+    #[arg(long, default_value = "models/tone-heads.safetensors")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 20251123)]
+    pub seed: i64,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    #[arg(long, default_value = "../shared/datasets")]
+    pub data: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}

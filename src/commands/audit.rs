@@ -1,0 +1,230 @@
+//! `rapport audit`: read outgoing mail, score every message not seen before, keep state in
+//! SQLite, write a report. Parsing and cleaning run in parallel (rayon); the scorer runs on this
+//! thread over each batch's sentences at once (length-sorted inside the encoder).
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use crate::cli::AuditArgs;
+use crate::clean::{clean, CleanText};
+use crate::findings::Severity;
+use crate::parse::{self, sha256_hex, ParsedMail};
+use crate::report::audit::{self as report, AuditReport};
+use crate::score::{self, Scorer};
+use crate::source::{open_path, MailSource, RawMail};
+use crate::state::{Batch, MessageRow, ScoreRow, State};
+use crate::tone::{assess, DEFAULT_WEIGHTS};
+
+/// Messages per batch: one transaction, one scorer call.
+pub const BATCH: usize = 128;
+
+/// The sample mailbox shipped with rapport.
+pub fn sample_mailbox() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-sent")
+}
+
+pub fn default_state() -> PathBuf {
+    super::state_dir().join("state.sqlite3")
+}
+
+/// Counters of one run.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct RunStats {
+    pub read: usize,
+    pub scored: usize,
+    pub cached: usize,
+    pub duplicates: usize,
+    pub errors: Vec<(String, String)>,
+}
+
+/// A message parsed and cleaned, ready for scoring.
+struct Prepared {
+    mail: ParsedMail,
+    clean: CleanText,
+    clean_hash: String,
+}
+
+fn message_key(m: &ParsedMail) -> String {
+    match &m.message_id {
+        Some(id) => format!("mid:{id}"),
+        None => format!("sha256:{}", m.content_hash),
+    }
+}
+
+fn row(p: &Prepared) -> MessageRow {
+    MessageRow {
+        message_key: message_key(&p.mail),
+        message_id: p.mail.message_id.clone(),
+        content_hash: p.mail.content_hash.clone(),
+        clean_hash: p.clean_hash.clone(),
+        origin: p.mail.origin.key(),
+        sender: p.mail.from.as_ref().map(|f| f.address.clone()),
+        recipients: p.mail.recipients().map(|r| r.address.clone()).collect(),
+        date: p.mail.date,
+        subject: p.mail.subject.clone(),
+        in_reply_to: p.mail.in_reply_to.clone(),
+        references: p.mail.references.clone(),
+        calendar: p.mail.calendar.iter().map(|c| c.text.clone()).collect(),
+        sentences: p.clean.sentences.len(),
+        cleaned: p.clean.text.clone(),
+    }
+}
+
+/// Score one batch of raw messages and write it in one transaction.
+pub fn process_batch(state: &mut State, scorer: &Scorer, model_id: &str, raws: Vec<RawMail>, stats: &mut RunStats) -> anyhow::Result<()> {
+    let prepared: Vec<Result<Prepared, (String, String)>> = raws
+        .into_par_iter()
+        .map(|raw| {
+            let key = raw.origin.key();
+            let mail = parse::parse(&raw).map_err(|e| (key, e.to_string()))?;
+            let clean = clean(&mail.body);
+            let clean_hash = sha256_hex(clean.text.as_bytes());
+            Ok(Prepared { mail, clean, clean_hash })
+        })
+        .collect();
+    let mut batch = Batch::default();
+    let mut todo: Vec<&Prepared> = Vec::new();
+    let mut cached: Vec<(&Prepared, ScoreRow)> = Vec::new();
+    let mut in_batch: HashSet<&str> = HashSet::new();
+    for p in &prepared {
+        match p {
+            Err((key, err)) => batch.errors.push((key.clone(), err.clone())),
+            Ok(p) => {
+                if let Some(s) = state.cached_score(&p.clean_hash, model_id)? {
+                    cached.push((p, s));
+                } else if !in_batch.insert(&p.clean_hash) {
+                    // Same cleaned text twice in this batch: scored once, below.
+                    stats.duplicates += 1;
+                    todo.push(p);
+                } else {
+                    todo.push(p);
+                }
+            }
+        }
+    }
+    // One scorer call over every distinct sentence of the batch.
+    let mut sentences: Vec<&str> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for p in &todo {
+        for r in &p.clean.sentences {
+            let s = &p.clean.text[r.clone()];
+            index.entry(s).or_insert_with(|| {
+                sentences.push(s);
+                sentences.len() - 1
+            });
+        }
+    }
+    let scores = scorer.score(&sentences)?;
+    let mut done: HashSet<&str> = HashSet::new();
+    for p in todo {
+        let sc = p.clean.sentences.iter().map(|r| scores[index[&p.clean.text[r.clone()]]]).collect();
+        let rules = crate::rules::check_rules(&p.clean);
+        let a = assess(&p.clean, sc, rules, &DEFAULT_WEIGHTS);
+        let s = ScoreRow {
+            risk: a.risk,
+            flagged: a.flagged,
+            tone: a.tone,
+            findings: serde_json::to_string(&a.findings)?,
+            sentence_risk: a.sentence_risk,
+        };
+        let first = done.insert(&p.clean_hash);
+        if first {
+            stats.scored += 1;
+        }
+        batch.messages.push((row(p), first.then_some(s)));
+    }
+    stats.cached += cached.len();
+    for (p, _) in cached {
+        batch.messages.push((row(p), None));
+    }
+    stats.read += prepared.len();
+    stats.errors.extend(batch.errors.iter().cloned());
+    state.commit_batch(&batch, model_id)?;
+    Ok(())
+}
+
+fn progress_bar(name: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} messages, {per_sec}, {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Audit one source into the state.
+pub fn audit_source(state: &mut State, scorer: &Scorer, source: &mut dyn MailSource, stats: &mut RunStats) -> anyhow::Result<()> {
+    let model_id = score::model_id();
+    let seen = state.seen_keys()?;
+    let bar = progress_bar(&source.describe());
+    let mut raws = Vec::with_capacity(BATCH);
+    let mut read_errors = Vec::new();
+    for item in source.mails_except(&seen) {
+        match item {
+            Ok(raw) => raws.push(raw),
+            Err(e) => read_errors.push(e.to_string()),
+        }
+        if raws.len() >= BATCH {
+            let n = raws.len() as u64;
+            process_batch(state, scorer, &model_id, std::mem::take(&mut raws), stats)?;
+            bar.inc(n);
+        }
+    }
+    if !raws.is_empty() {
+        let n = raws.len() as u64;
+        process_batch(state, scorer, &model_id, raws, stats)?;
+        bar.inc(n);
+    }
+    bar.finish_and_clear();
+    // Read errors (unreadable files, over-size messages) are reported, not recorded as seen:
+    // the next audit tries them again.
+    stats.errors.extend(read_errors.into_iter().map(|e| (source.describe(), e)));
+    Ok(())
+}
+
+pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
+    // With no paths, audit the shipped sample into its own state file, apart from real audits.
+    let (paths, default) = if a.paths.is_empty() {
+        (vec![sample_mailbox()], super::state_dir().join("sample.sqlite3"))
+    } else {
+        (a.paths.clone(), default_state())
+    };
+    let state_path = a.state.clone().unwrap_or(default);
+    let mut state = State::open(&state_path)?;
+    let scorer = super::check::load_scorer(&a.model)?;
+    let mut stats = RunStats::default();
+    for p in &paths {
+        let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;
+        audit_source(&mut state, &scorer, source.as_mut(), &mut stats)?;
+    }
+    let rep = report::build(&state, &score::model_id(), &stats)?;
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write the report to {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    report::render(&mut out, &rep, a.format)?;
+    out.flush()?;
+    if !stats.errors.is_empty() {
+        for (src, e) in &stats.errors {
+            eprintln!("rapport: {src}: {e}");
+        }
+        return Ok(2);
+    }
+    Ok(exit_for(&rep, a.fail_on))
+}
+
+fn exit_for(rep: &AuditReport, fail_on: Option<Severity>) -> i32 {
+    match fail_on {
+        Some(level) if rep.flagged.iter().any(|m| m.findings.iter().any(|f| f.severity >= level)) => 1,
+        _ => 0,
+    }
+}

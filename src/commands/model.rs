@@ -1,0 +1,54 @@
+//! `rapport train` and `rapport eval`.
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+
+use crate::cli::{EvalArgs, Format, ModelArgs, TrainArgs};
+use crate::score::{self, train, Encoder, Heads};
+
+pub fn load_encoder(m: &ModelArgs) -> anyhow::Result<Encoder> {
+    score::set_threads(m.threads);
+    let device = score::parse_device(&m.device).map_err(anyhow::Error::msg)?;
+    Ok(Encoder::load(&score::default_model_dir(m.model_dir.as_deref()), device)?)
+}
+
+pub fn train(a: TrainArgs) -> anyhow::Result<i32> {
+    let encoder = load_encoder(&a.model)?;
+    let opts = train::TrainOptions {
+        data: a.data.clone(),
+        cache_dir: super::cache_dir().join("features"),
+        out: a.out.clone(),
+        seed: a.seed,
+        epochs: a.epochs,
+        progress: std::io::stderr().is_terminal() || std::env::var_os("RAPPORT_PROGRESS").is_some(),
+    };
+    let t0 = std::time::Instant::now();
+    let heads = train::train(&encoder, &opts)
+        .with_context(|| format!("training on {} (see its README; run from the repository root)", a.data.display()))?;
+    heads.save(&a.out)?;
+    eprintln!("wrote {} in {:.1}s; rebuild to compile it in", a.out.display(), t0.elapsed().as_secs_f64());
+    Ok(0)
+}
+
+pub fn eval(a: EvalArgs) -> anyhow::Result<i32> {
+    let encoder = load_encoder(&a.model)?;
+    let heads = Heads::embedded(encoder.device())?;
+    let metrics = train::evaluate(&encoder, &heads, &a.data, &super::cache_dir().join("features"))
+        .with_context(|| format!("evaluating on {}", a.data.display()))?;
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&metrics)?)?,
+        Format::Text => {
+            writeln!(out, "{:<24} {:<32} {:>6} {:>7} {:>7}", "dataset", "metric", "rows", "value", "target")?;
+            for m in &metrics {
+                let target = m.target.map(|t| format!("{t:.2}")).unwrap_or_default();
+                let mark = match m.target {
+                    Some(t) if m.value < t => " (below target)",
+                    _ => "",
+                };
+                writeln!(out, "{:<24} {:<32} {:>6} {:>7.4} {:>7}{mark}", m.dataset, m.metric, m.rows, m.value, target)?;
+            }
+        }
+    }
+    Ok(0)
+}

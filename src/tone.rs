@@ -1,0 +1,236 @@
+//! Combining the tone model's sentence scores with the rules into findings and a calibrated
+//! **misread risk** per sentence and per message. This module sees numbers, not models.
+//!
+//! Risk of one sentence (a logistic model over the signals; weights in [`RiskWeights`], fitted
+//! by `rapport calibrate` where labelled mail is available, see `models/README.md`):
+//!
+//! ```text
+//! z = bias + w_neg·negative + w_impolite·request·(1−politeness) + w_uncivil·incivility
+//!       + w_sarcasm·sarcastic + w_emotion·negative_emotion + w_rule·Σ rule severities
+//! risk = 1 / (1 + e^−z)
+//! ```
+//!
+//! The message's risk is the highest sentence risk; the message is flagged when it reaches
+//! [`FLAG_THRESHOLD`], the same decision `rapport check` and `rapport score` make.
+use crate::clean::CleanText;
+use crate::findings::{Finding, Severity};
+use crate::score::SentenceScores;
+
+/// Message risk at or above this flags the message (and makes `M206` a warning).
+pub const FLAG_THRESHOLD: f32 = 0.5;
+
+/// Weights of the risk model.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct RiskWeights {
+    pub bias: f32,
+    pub negative: f32,
+    pub impolite: f32,
+    pub uncivil: f32,
+    pub sarcasm: f32,
+    pub emotion: f32,
+    pub rule: f32,
+}
+
+/// Hand-set starting weights: any one strong signal (an uncivil or sarcastic sentence, a
+/// shouted demand) crosses the threshold on its own; plain bad news does not.
+pub const DEFAULT_WEIGHTS: RiskWeights = RiskWeights {
+    bias: -4.0,
+    negative: 1.5,
+    impolite: 2.5,
+    uncivil: 5.0,
+    sarcasm: 4.5,
+    emotion: 2.0,
+    rule: 2.2,
+};
+
+fn severity_weight(s: Severity) -> f32 {
+    match s {
+        Severity::Info => 0.3,
+        Severity::Warning => 1.0,
+        Severity::Error => 2.0,
+    }
+}
+
+/// Risk of one sentence.
+pub fn sentence_risk(s: &SentenceScores, rules: &[&Finding], w: &RiskWeights) -> f32 {
+    let rule: f32 = rules.iter().map(|f| severity_weight(f.severity)).sum::<f32>().min(3.0);
+    let z = w.bias
+        + w.negative * s.negative
+        + w.impolite * s.request * (1.0 - s.politeness)
+        + w.uncivil * s.incivility()
+        + w.sarcasm * s.sarcastic
+        + w.emotion * s.negative_emotion
+        + w.rule * rule;
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Tone of the whole message: sentence probabilities averaged, weighted by sentence length.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tone {
+    pub negative: f32,
+    pub neutral: f32,
+    pub positive: f32,
+}
+
+/// The verdict on one message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Assessment {
+    pub findings: Vec<Finding>,
+    pub tone: Tone,
+    /// Misread risk of each sentence, in sentence order.
+    pub sentence_risk: Vec<f32>,
+    pub risk: f32,
+    pub flagged: bool,
+    pub scores: Vec<SentenceScores>,
+}
+
+/// Thresholds at which a head's score becomes a finding.
+pub mod thresholds {
+    pub const NEGATIVE_WARN: f32 = 0.90;
+    pub const NEGATIVE_INFO: f32 = 0.75;
+    pub const IMPOLITE_REQUEST: f32 = 0.60;
+    pub const POLITENESS_LOW: f32 = 0.25;
+    pub const UNCIVIL: f32 = 0.50;
+    pub const SARCASTIC: f32 = 0.50;
+    pub const EMOTION: f32 = 0.70;
+}
+
+fn model_findings(clean: &CleanText, i: usize, s: &SentenceScores) -> Vec<Finding> {
+    use thresholds::*;
+    let span = clean.sentences[i].clone();
+    let mut out = Vec::new();
+    let mut push = |code, name, severity, message: String, suggestion: &str| {
+        out.push(Finding {
+            code,
+            name,
+            severity,
+            message,
+            suggestion: Some(suggestion.to_string()),
+            span: span.clone(),
+            sentence: i,
+        })
+    };
+    if s.negative >= NEGATIVE_INFO {
+        let sev = if s.negative >= NEGATIVE_WARN { Severity::Warning } else { Severity::Info };
+        push(
+            "M201",
+            "negative-tone",
+            sev,
+            format!("reads as negative ({:.0}% negative)", s.negative * 100.0),
+            "say what you will do next, not only what went wrong",
+        );
+    }
+    if s.request >= IMPOLITE_REQUEST && s.politeness <= POLITENESS_LOW {
+        push(
+            "M202",
+            "impolite-request",
+            Severity::Warning,
+            format!("a request that reads as impolite ({:.0}% polite)", s.politeness * 100.0),
+            "ask rather than tell: \"Could you ...?\", and say why it matters",
+        );
+    }
+    let uncivil = [
+        ("condescending", s.condescending),
+        ("dismissive", s.dismissive),
+        ("hostile", s.hostile),
+        ("antagonizing", s.antagonize),
+    ];
+    if let Some((what, p)) = uncivil
+        .iter()
+        .copied()
+        .filter(|(_, p)| *p >= UNCIVIL)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        push(
+            "M203",
+            "uncivil",
+            Severity::Warning,
+            format!("may read as {what} ({:.0}%)", p * 100.0),
+            "state the facts and the next step; drop judgements about the reader",
+        );
+    }
+    if s.sarcastic >= SARCASTIC {
+        push(
+            "M204",
+            "sarcastic",
+            Severity::Warning,
+            format!("may read as sarcastic ({:.0}%)", s.sarcastic * 100.0),
+            "say it plainly: irony does not survive email",
+        );
+    }
+    if s.negative_emotion >= EMOTION {
+        push(
+            "M205",
+            "negative-emotion",
+            Severity::Info,
+            format!("carries anger or annoyance ({:.0}%)", s.negative_emotion * 100.0),
+            "let it sit for an hour, or call instead",
+        );
+    }
+    out
+}
+
+/// Combine scores and rule findings into the verdict on one message.
+pub fn assess(clean: &CleanText, scores: Vec<SentenceScores>, mut rules: Vec<Finding>, w: &RiskWeights) -> Assessment {
+    let mut risks = Vec::with_capacity(scores.len());
+    let mut tone = Tone::default();
+    let mut total = 0f32;
+    let mut findings = Vec::new();
+    for (i, s) in scores.iter().enumerate() {
+        let in_sentence: Vec<&Finding> = rules.iter().filter(|f| f.sentence == i).collect();
+        risks.push(sentence_risk(s, &in_sentence, w));
+        let len = clean.sentences[i].len().max(1) as f32;
+        tone.negative += s.negative * len;
+        tone.neutral += s.neutral * len;
+        tone.positive += s.positive * len;
+        total += len;
+        findings.extend(model_findings(clean, i, s));
+    }
+    // Rules about the whole message (greeting, sign-off, curt reply) count toward its risk too.
+    let message_rules: Vec<&Finding> = rules.iter().filter(|f| f.sentence >= scores.len()).collect();
+    let mut risk = risks.iter().copied().fold(0.0, f32::max);
+    if !message_rules.is_empty() {
+        risk = risk.max(sentence_risk(&SentenceScores::default(), &message_rules, w));
+    }
+    if total > 0.0 {
+        tone.negative /= total;
+        tone.neutral /= total;
+        tone.positive /= total;
+    }
+    let flagged = risk >= FLAG_THRESHOLD;
+    if flagged {
+        if let Some((i, r)) = risks
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        {
+            findings.push(Finding {
+                code: "M206",
+                name: "misread-risk",
+                severity: Severity::Warning,
+                message: format!("this message could be misread (risk {:.0}%); this is its riskiest sentence", r * 100.0),
+                suggestion: Some("reread it as the customer would; if in doubt, call".into()),
+                span: clean.sentences[i].clone(),
+                sentence: i,
+            });
+        }
+    }
+    findings.append(&mut rules);
+    findings.sort_by(|a, b| {
+        a.span
+            .start
+            .cmp(&b.span.start)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.code.cmp(b.code))
+    });
+    Assessment {
+        findings,
+        tone,
+        sentence_risk: risks,
+        risk,
+        flagged,
+        scores,
+    }
+}
+
