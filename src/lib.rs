@@ -22,13 +22,17 @@ pub mod findings;
 pub mod parse;
 pub mod source;
 pub mod cli;
+#[cfg(feature = "model")]
 pub mod commands;
 pub mod report;
 pub mod rules;
+#[cfg(feature = "model")]
 pub mod score;
+pub mod secret;
 pub mod state;
 pub mod tone;
 
+#[cfg(feature = "model")]
 pub use commands::run;
 
 /// True when the error is a closed stdout (`rapport check ... | head`): exit quietly.

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS messages (
     message_key TEXT PRIMARY KEY,
     message_id TEXT, content_hash TEXT NOT NULL, clean_hash TEXT NOT NULL, origin TEXT NOT NULL,
     sender TEXT, recipients TEXT NOT NULL, date INTEGER, subject TEXT,
-    in_reply_to TEXT, refs TEXT, calendar TEXT, sentences INTEGER NOT NULL, cleaned TEXT NOT NULL,
+    in_reply_to TEXT, refs TEXT, calendar TEXT, sentences TEXT NOT NULL, cleaned TEXT NOT NULL,
     first_seen INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_date ON messages(date);
 -- The score cache: one verdict per cleaned text and model.
@@ -59,7 +59,8 @@ pub struct MessageRow {
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
     pub calendar: Vec<String>,
-    pub sentences: usize,
+    /// Sentence byte ranges into `cleaned`.
+    pub sentences: Vec<std::ops::Range<usize>>,
     pub cleaned: String,
 }
 
@@ -201,7 +202,7 @@ impl State {
                         m.in_reply_to.join(" "),
                         m.references.join(" "),
                         serde_json::to_string(&m.calendar).unwrap_or_default(),
-                        m.sentences as i64,
+                        serde_json::to_string(&m.sentences).unwrap_or_default(),
                         m.cleaned,
                         t
                     ])
@@ -277,7 +278,7 @@ mod tests {
             in_reply_to: vec![],
             references: vec![],
             calendar: vec![],
-            sentences: 2,
+            sentences: vec![0..3, 4..8],
             cleaned: "Hi. Bye.".into(),
         }
     }

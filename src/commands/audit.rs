@@ -12,7 +12,7 @@ use crate::cli::AuditArgs;
 use crate::clean::{clean, CleanText};
 use crate::findings::Severity;
 use crate::parse::{self, sha256_hex, ParsedMail};
-use crate::report::audit::{self as report, AuditReport};
+use crate::report::audit::{self as report, AuditReport, RunStats};
 use crate::score::{self, Scorer};
 use crate::source::{open_path, MailSource, RawMail};
 use crate::state::{Batch, MessageRow, ScoreRow, State};
@@ -28,16 +28,6 @@ pub fn sample_mailbox() -> PathBuf {
 
 pub fn default_state() -> PathBuf {
     super::state_dir().join("state.sqlite3")
-}
-
-/// Counters of one run.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct RunStats {
-    pub read: usize,
-    pub scored: usize,
-    pub cached: usize,
-    pub duplicates: usize,
-    pub errors: Vec<(String, String)>,
 }
 
 /// A message parsed and cleaned, ready for scoring.
@@ -68,7 +58,7 @@ fn row(p: &Prepared) -> MessageRow {
         in_reply_to: p.mail.in_reply_to.clone(),
         references: p.mail.references.clone(),
         calendar: p.mail.calendar.iter().map(|c| c.text.clone()).collect(),
-        sentences: p.clean.sentences.len(),
+        sentences: p.clean.sentences.clone(),
         cleaned: p.clean.text.clone(),
     }
 }

@@ -39,14 +39,15 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<i32> {
     match a.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&metrics)?)?,
         Format::Text => {
-            writeln!(out, "{:<24} {:<32} {:>6} {:>7} {:>7}", "dataset", "metric", "rows", "value", "target")?;
+            writeln!(out, "{:<24} {:<30} {:>6} {:>8} {:>8} {:>7}", "dataset", "metric", "rows", "rapport", "VADER", "target")?;
             for m in &metrics {
                 let target = m.target.map(|t| format!("{t:.2}")).unwrap_or_default();
+                let vader = m.vader.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
                 let mark = match m.target {
                     Some(t) if m.value < t => " (below target)",
                     _ => "",
                 };
-                writeln!(out, "{:<24} {:<32} {:>6} {:>7.4} {:>7}{mark}", m.dataset, m.metric, m.rows, m.value, target)?;
+                writeln!(out, "{:<24} {:<30} {:>6} {:>8.4} {:>8} {:>7}{mark}", m.dataset, m.metric, m.rows, m.value, vader, target)?;
             }
         }
     }

@@ -6,9 +6,18 @@ use std::io::Write;
 use rusqlite::params;
 
 use crate::cli::ReportFormat;
-use crate::commands::audit::RunStats;
 use crate::findings::Severity;
 use crate::state::State;
+
+/// Counters of one run.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct RunStats {
+    pub read: usize,
+    pub scored: usize,
+    pub cached: usize,
+    pub duplicates: usize,
+    pub errors: Vec<(String, String)>,
+}
 
 /// A finding as stored in the state.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -21,9 +30,14 @@ pub struct FindingRow {
     pub suggestion: Option<String>,
     pub span: std::ops::Range<usize>,
     pub sentence: usize,
-    /// The sentence's text (filled in when the report is built).
+    /// The flagged text itself (filled in when the report is built).
     #[serde(default)]
     pub text: String,
+    /// The whole sentence it is in, and where the span starts inside it (bytes).
+    #[serde(default)]
+    pub sentence_text: String,
+    #[serde(default)]
+    pub offset: usize,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -86,7 +100,7 @@ pub fn iso_date(t: i64) -> String {
 pub fn build(state: &State, model_id: &str, run: &RunStats) -> anyhow::Result<AuditReport> {
     let mut stmt = state.conn.prepare(
         "SELECT m.origin, m.message_id, m.date, m.subject, m.recipients, m.cleaned,
-                s.risk, s.flagged, s.findings, s.tone_negative, s.tone_positive
+                s.risk, s.flagged, s.findings, s.tone_negative, s.tone_positive, m.sentences
          FROM messages m JOIN scores s ON s.clean_hash = m.clean_hash AND s.model_id = ?1
          ORDER BY m.origin",
     )?;
@@ -114,8 +128,13 @@ pub fn build(state: &State, model_id: &str, run: &RunStats) -> anyhow::Result<Au
             e.4 += r.get::<_, f64>(10)?;
         }
         if is_flagged {
+            let spans: Vec<std::ops::Range<usize>> = serde_json::from_str(&r.get::<_, String>(11)?).unwrap_or_default();
             for f in &mut findings {
                 f.text = cleaned.get(f.span.clone()).unwrap_or("").to_string();
+                if let Some(sent) = spans.get(f.sentence) {
+                    f.sentence_text = cleaned.get(sent.clone()).unwrap_or("").to_string();
+                    f.offset = f.span.start.saturating_sub(sent.start);
+                }
             }
             flagged.push(MessageReport {
                 source: r.get(0)?,
@@ -192,12 +211,13 @@ pub fn render(out: &mut dyn Write, rep: &AuditReport, format: ReportFormat) -> a
                         f.name,
                         f.severity.as_str(),
                         csv_field(&f.message),
-                        csv_field(&f.text),
+                        csv_field(if f.sentence_text.is_empty() { &f.text } else { &f.sentence_text }),
                     )?;
                 }
             }
         }
-        ReportFormat::Table | ReportFormat::Html => {
+        ReportFormat::Html => out.write_all(super::html::render(rep).as_bytes())?,
+        ReportFormat::Table => {
             writeln!(
                 out,
                 "rapport audit — {} messages in {} ({} read this run: {} scored, {} from cache, {} errors)",
@@ -238,7 +258,8 @@ pub fn render(out: &mut dyn Write, rep: &AuditReport, format: ReportFormat) -> a
                         why.join(", ")
                     )?;
                     if let Some(f) = m.findings.iter().filter(|f| f.severity >= Severity::Warning).max_by_key(|f| f.severity) {
-                        writeln!(out, "{:>7}  \"{}\"", "", one_line(&f.text, 100))?;
+                        let shown = if f.sentence_text.is_empty() { &f.text } else { &f.sentence_text };
+                        writeln!(out, "{:>7}  \"{}\"", "", one_line(shown, 100))?;
                     }
                 }
                 writeln!(out)?;

@@ -1,3 +1,4 @@
 //! Renderers. None of them sees the pipeline, only its results.
 pub mod check;
 pub mod audit;
+pub mod html;

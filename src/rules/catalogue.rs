@@ -15,13 +15,13 @@ Flags ordinary words written in capitals: one word of three or more letters (\"N
 \"UNACCEPTABLE\") or two or more in a row (\"PLEASE NOTE\"). Capitalised words that are not \
 everyday English are left alone, because business mail is full of them: acronyms and abbreviations \
 (ASAP, FYI, PDF, EOD, USD, CEO, time zones, file types), anything with a digit (Q3), product, \
-company and system codes (NGPL, ENRON), and words glued to a slash or an at sign or alone in \
-brackets (HOU/ECT, \"(TURN)\"). A whole sentence of four or more words in capitals is reported as \
-an error.
+company and system codes (NGPL, ENRON), words glued to a slash or an at sign or alone in brackets \
+(HOU/ECT, \"(TURN)\"), and headings or labels followed by a colon (\"PAYMENT TERMS:\"). A whole \
+sentence of four or more words in capitals is reported as an error.
 
-In email, capitals read as a raised voice. A customer who sees \"PLEASE READ THIS CAREFULLY\" hears \
-irritation, and an implied accusation that they were careless, even when the writer only wanted \
-the point to stand out.
+In email, capitals read as a raised voice. A customer who sees \"PLEASE READ THIS CAREFULLY\" \
+hears irritation, and an implied accusation that they were careless, even when the writer only \
+wanted the point to stand out.
 
 Flagged: \"The refund will NOT be processed until we receive the form.\"
 
@@ -36,9 +36,10 @@ pub(crate) const PILED_PUNCTUATION: Rule = Rule {
     name: "piled-punctuation",
     default_severity: Severity::Warning,
     explanation: "\
-Flags runs of two or more exclamation or question marks (\"!!\", \"??\", \"?!\", \"!?\" and longer) \
-as a warning, and, as information, a message in which three or more sentences end with an \
-exclamation mark (a bare \"Thanks!\" or \"Hi Ann!\" does not count).
+Flags runs of two or more exclamation or question marks (\"!!\", \"??\", \"?!\", \"!?\" and \
+longer) as a warning (marks standing on their own, like the \"????\" a broken character encoding \
+leaves, are not counted), and, as information, a message in which three or more sentences end with \
+an exclamation mark (a bare \"Thanks!\" or \"Hi Ann!\" does not count).
 
 Doubled question marks read as impatience or disbelief (\"you still haven't paid??\"), doubled \
 exclamation marks as shouting, and \"?!\" as exasperation. Many single exclamation marks make a \
@@ -59,9 +60,9 @@ pub(crate) const CURT_REPLY: Rule = Rule {
     explanation: "\
 Flags a message whose whole content, once the greeting (\"Hi Bob,\") and the sign-off (\"Thanks,\" \
 and the name under it) are set aside, is one short sentence such as \"Fine.\", \"Noted.\", \
-\"Whatever works.\", \"OK.\", \"Sure.\", \"As you wish.\", \"If you say so.\", \"K.\" or \"Done.\", or \
-is three words or fewer. A short reply with a warm word in it (\"Great, thanks!\", \"Sounds good.\", \
-\"Perfect.\") is not flagged, and neither is an attachment or a link on its own.
+\"Whatever works.\", \"OK.\", \"Sure.\", \"As you wish.\", \"If you say so.\", \"K.\" or \
+\"Done.\", or is three words or fewer. A short reply with a warm word in it (\"Great, thanks!\", \
+\"Sounds good.\", \"Perfect.\") is not flagged, and neither is an attachment or a link on its own.
 
 Face to face, a one-word answer comes with a tone of voice and a smile; in email it arrives bare. \
 Customers read a lone \"Fine.\" as annoyance, \"Noted.\" as a brush-off and \"If you say so.\" as \
@@ -81,17 +82,17 @@ pub(crate) const PASSIVE_AGGRESSIVE: Rule = Rule {
     explanation: "\
 Flags stock phrases that are widely read as passive-aggressive: \"per my last email\", \"as per my \
 previous email\", \"as previously stated\", \"as I said before\", \"as I mentioned\", \"as already \
-mentioned\", \"going forward, please\", \"friendly reminder\", \"just to be clear\", \"not sure \
-if you saw\", \"kindly\", \"I'll wait\" at the end of a sentence, \"with all due respect\", \"as you \
+mentioned\", \"going forward, please\", \"friendly reminder\", \"just to be clear\", \"not sure if \
+you saw\", \"kindly\", \"I'll wait\" at the end of a sentence, \"with all due respect\", \"as you \
 should know\", \"for the third time\", \"Again,\" opening a sentence, \"it's not rocket science\" \
 and \"no offense, but\". \"Thanks in advance\" and \"please advise\" are so common in business \
 English that they are reported as information only. Matching ignores case and only matches whole \
-words; \"as I mentioned to Dee\" or \"as I mentioned in our call\" reports another conversation and \
-is not flagged, \"as I mentioned, ...\" and \"as I mentioned in my last email\" are.
+words; \"as I mentioned to Dee\" or \"as I mentioned in our call\" reports another conversation \
+and is not flagged, \"as I mentioned, ...\" and \"as I mentioned in my last email\" are.
 
 Each of these has a polite surface and a pointed subtext: \"per my last email\" says \"you didn't \
-read what I wrote\", \"friendly reminder\" says \"you are late\", \"with all due respect\" warns that \
-disrespect follows. Customers know these phrases and read the subtext, not the surface.
+read what I wrote\", \"friendly reminder\" says \"you are late\", \"with all due respect\" warns \
+that disrespect follows. Customers know these phrases and read the subtext, not the surface.
 
 Flagged: \"Per my last email, the discount ended on 31 March.\"
 
@@ -109,11 +110,12 @@ pub(crate) const UNSOFTENED_DEMAND: Rule = Rule {
 Flags requests made as bare orders: a sentence that opens with an imperative verb (send, fix, \
 stop, call, reply, respond, pay, sign, return, provide, update, explain, confirm, complete, \
 resolve, make, get, do, give, tell, read, check, submit, deliver, remove, change), possibly after \
-\"You need to\", \"You must\" or \"I need you to\"; a sentence that puts an obligation on the reader \
-(\"you need to\", \"you must\", \"you have to\", \"I need you to\"); or one that presses for speed \
-(\"ASAP\", \"immediately\", \"right now\"). A sentence is not flagged when something in it softens \
-the request: please, could you, would you, can you, if possible, when you get a chance, would you \
-mind, I'd appreciate, thanks, thank you (\"kindly\" does not count). Questions, offers (\"Call me if \
+\"You need to\", \"You must\" or \"I need you to\"; a sentence that puts an obligation on the \
+reader (\"you need to\", \"you must\", \"you have to\", \"I need you to\"); or one that presses \
+for speed (\"ASAP\", \"immediately\", \"right now\"). A sentence is not flagged when something in \
+it softens the request: please, could you, would you, can you, if possible, when you get a chance, \
+would you mind, I'd appreciate, thanks, thank you (\"kindly\" does not count), or a hedge that \
+makes it a suggestion (\"I think you need to ...\", \"perhaps\"). Questions, offers (\"Call me if \
 you have any questions.\"), instructions with a purpose (\"To reset it, you need to ...\") and the \
 writer's own promises (\"I'll send it ASAP.\") are not flagged either.
 
@@ -134,13 +136,13 @@ pub(crate) const BLAME: Rule = Rule {
     name: "blame",
     default_severity: Severity::Warning,
     explanation: "\
-Flags phrases that make the reader the cause of a problem: \"you failed to\", \"you didn't\", \"you \
-did not\", \"your mistake\", \"your fault\", \"you forgot\", \"you never\", \"you always\", \"you should \
-have\" (done something), \"you were supposed to\", \"why didn't you\", \"why haven't you\", \"you \
-keep\" (doing something) and \"your team failed\". Ordinary uses of the same words are left alone: \
-conditions and reassurance (\"if you didn't receive it\", \"in case you forgot your password\", \
-\"it's not your fault\"), expectations (\"you should have received an email\"), gratitude (\"you \
-didn't have to\") and praise (\"you always do great work\").
+Flags phrases that make the reader the cause of a problem: \"you failed to\", \"you didn't\", \
+\"you did not\", \"your mistake\", \"your fault\", \"you forgot\", \"you never\", \"you always\", \
+\"you should have\" (done something), \"you were supposed to\", \"why didn't you\", \"why haven't \
+you\", \"you keep\" (doing something) and \"your team failed\". Ordinary uses of the same words \
+are left alone: conditions and reassurance (\"if you didn't receive it\", \"in case you forgot \
+your password\", \"it's not your fault\"), expectations (\"you should have received an email\"), \
+gratitude (\"you didn't have to\") and praise (\"you always do great work\").
 
 Even when the customer did make the mistake, a sentence that leads with \"you\" and the failure \
 makes them defensive, and the exchange turns to who is right instead of how to fix it.
@@ -159,15 +161,17 @@ pub(crate) const MISSING_GREETING: Rule = Rule {
     default_severity: Severity::Info,
     explanation: "\
 Flags, as information, a message of three or more sentences (not counting a greeting line, the \
-sign-off and the name under it) whose first sentence is not a greeting. Greetings are salutations (\"Hi\", \"Hello\", \"Dear\", \"Hey\", \"Good morning\", \"Good \
-afternoon\", \"Good evening\", \"Greetings\", \"Morning\"), an opening thank-you (\"Thanks for ...\", \
-\"Thank you for ...\") and the reader's name on its own (\"Maria,\"). Messages of one or two \
-sentences are exempt: a quick reply in a running thread does not need one.
+sign-off and the name under it) whose first sentence is not a greeting. Greetings are salutations \
+(\"Hi\", \"Hello\", \"Dear\", \"Hey\", \"Good morning\", \"Good afternoon\", \"Good evening\", \
+\"Greetings\", \"Morning\"), an opening thank-you (\"Thanks for ...\", \"Thank you for ...\") and \
+the reader's name on its own (\"Maria,\"). Messages of one or two sentences are exempt: a quick \
+reply in a running thread does not need one.
 
 A message that starts straight with business can feel abrupt or cold to a customer, especially \
 when the news is unwelcome.
 
-Flagged: \"The replacement part is out of stock. We expect it on 12 May. Your order will ship then.\"
+Flagged: \"The replacement part is out of stock. We expect it on 12 May. Your order will ship \
+then.\"
 
 Better: \"Hi Maria, thanks for your patience. The replacement part is out of stock ...\"
 
@@ -180,11 +184,10 @@ pub(crate) const MISSING_SIGN_OFF: Rule = Rule {
     default_severity: Severity::Info,
     explanation: "\
 Flags, as information, a message of three or more sentences (not counting a greeting line, the \
-sign-off and the name under it) with no closing in its last two sentences (a signature name on \
-its own line is skipped). Closings include \"Thanks\", \"Thank you\", \
-\"Best\", \"Regards\", \"Kind regards\", \"Best regards\", \"Cheers\", \"Sincerely\", \"Talk soon\", \"All \
-the best\", \"Many thanks\", \"Warmly\", and invitations such as \"Let me know if you have any \
-questions.\"
+sign-off and the name under it) with no closing in its last two sentences (a signature name on its \
+own line is skipped). Closings include \"Thanks\", \"Thank you\", \"Best\", \"Regards\", \"Kind \
+regards\", \"Best regards\", \"Cheers\", \"Sincerely\", \"Talk soon\", \"All the best\", \"Many \
+thanks\", \"Warmly\", and invitations such as \"Let me know if you have any questions.\"
 
 A message that stops after the last fact can read like a door closing. A closing line tells the \
 customer the conversation is still open and that you are glad to help.
@@ -216,8 +219,8 @@ Flagged: \"Unfortunately there is nothing we can do about the delay.\"
 Better: \"The delay is on the carrier's side; I've asked them to prioritise your parcel and will \
 update you by Friday.\"
 
-Lead with what you will do, acknowledge the problem once, and keep the bad news specific. The score \
-is a probability: a sentence that must be negative can be sent as it is.",
+Lead with what you will do, acknowledge the problem once, and keep the bad news specific. The \
+score is a probability: a sentence that must be negative can be sent as it is.",
 };
 
 pub(crate) const IMPOLITE_REQUEST: Rule = Rule {
@@ -225,8 +228,8 @@ pub(crate) const IMPOLITE_REQUEST: Rule = Rule {
     name: "impolite-request",
     default_severity: Severity::Warning,
     explanation: "\
-Reported by the tone model: a sentence the model takes for a request (\"contains a request\" at 60% \
-or more) that it also rates as impolite (25% polite or less), using a head trained on requests \
+Reported by the tone model: a sentence the model takes for a request (\"contains a request\" at \
+60% or more) that it also rates as impolite (25% polite or less), using a head trained on requests \
 scored for politeness by human annotators. It complements R105: the rule looks for bare \
 imperatives and urgency words, the model judges the wording as a whole and also catches requests \
 such as \"I expect an answer today.\"
@@ -257,10 +260,11 @@ notice it, and the reader remembers it.
 
 Flagged: \"I'm sure even you can follow these steps.\"
 
-Better: \"These steps should get you set up in a few minutes; tell me if any of them doesn't work.\"
+Better: \"These steps should get you set up in a few minutes; tell me if any of them doesn't \
+work.\"
 
-Assume good faith, explain instead of judging, and take out remarks about the reader's ability \
-or effort.",
+Assume good faith, explain instead of judging, and take out remarks about the reader's ability or \
+effort.",
 };
 
 pub(crate) const SARCASTIC: Rule = Rule {
@@ -316,8 +320,8 @@ than the writer meant. When the riskiest sentence reaches 50%, the message is fl
 finding points at that sentence.
 
 Small problems add up. One slightly negative sentence in a warm message is usually fine, but a \
-bare command, a \"per my last email\" and a missing sign-off together make a message that reads \
-as cold or angry even though no single sentence is extreme.
+bare command, a \"per my last email\" and a missing sign-off together make a message that reads as \
+cold or angry even though no single sentence is extreme.
 
 Flagged: \"Per my last email, the invoice is attached. Pay it by Friday.\"
 

@@ -29,10 +29,11 @@ const NOT_IMPERATIVE_NEXT: &[&str] = &[
     "sure", "you", "we", "they", "it's", "that's",
 ];
 
-/// Openers that lead into an imperative: "And send …", "You need to send …", "Just call …".
+/// Openers that lead into an imperative: "And send …", "You need to send …", "Just call …",
+/// "Kindly send …" ("kindly" does not soften an order; see R104).
 static LEAD_IN: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
-        r"(?i)^(?:(?:and|so|then|now|just|also|simply|again|first|next|now|ok|okay)\b,?\s+)*(?:(?:you\s+need\s+to|you\s+must|you\s+have\s+to|you['’]ve\s+got\s+to|you\s+better|you['’]d\s+better|I\s+need\s+you\s+to|I\s+want\s+you\s+to)\s+)?(?:(?:just|also|now|then|simply)\s+)?",
+        r"(?i)^(?:(?:and|so|then|now|just|also|simply|again|first|next|ok|okay|kindly)\b,?\s+)*(?:(?:you\s+need\s+to|you\s+must|you\s+have\s+to|you['’]ve\s+got\s+to|you\s+better|you['’]d\s+better|I\s+need\s+you\s+to|I\s+want\s+you\s+to)\s+)?(?:(?:just|also|now|then|simply)\s+)?",
     )
     .expect("lead-in regex")
 });
@@ -108,7 +109,7 @@ static READER_DIRECTED: Lazy<Regex> = Lazy::new(|| {
 });
 
 /// A condition: "If the contract has expired, you must …" states a rule, not an order.
-static IF: Lazy<Regex> = Lazy::new(|| phrase_regex("if|unless"));
+static IF: Lazy<Regex> = Lazy::new(|| phrase_regex("if|unless|in case|whenever"));
 
 /// The filler "you know", which does not address the reader.
 static YOU_KNOW: Lazy<Regex> = Lazy::new(|| phrase_regex("you know"));
@@ -132,6 +133,14 @@ const EPISTEMIC_AFTER_MUST_BE: &[&str] = &[
     "proud", "relieved", "joking", "kidding", "exhausted", "glad", "wondering", "thinking",
     "frustrated", "disappointed", "annoyed", "upset", "confused", "sick", "overwhelmed", "feeling",
     "getting", "having", "the", "a", "an", "new", "right", "mistaken",
+];
+
+/// Words around "immediately" that make it a description rather than a demand.
+const DESCRIPTIVE_BEFORE: &[&str] =
+    &["effective", "almost", "nearly", "was", "were", "is", "are", "been", "be", "then", "not"];
+const DESCRIPTIVE_AFTER: &[&str] = &[
+    "after", "before", "following", "upon", "prior", "available", "adjacent", "below", "above",
+    "preceding", "obvious", "apparent", "clear", "thereafter",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,13 +243,10 @@ fn triggers(s: &str) -> Vec<Trigger> {
             continue;
         }
         if word == "immediately" {
+            // "effective immediately", "was immediately told", "immediately after the call".
             let prev = prev_word(s, m.start()).unwrap_or_default();
             let next = next_word(s, m.end()).unwrap_or_default();
-            let descriptive = ["effective", "almost", "nearly", "was", "were", "is", "are", "been", "be", "then", "not"]
-                .contains(&prev.as_str())
-                || ["after", "before", "following", "upon", "prior", "available", "adjacent", "below", "above", "preceding", "obvious", "apparent", "clear", "thereafter"]
-                    .contains(&next.as_str());
-            if descriptive {
+            if DESCRIPTIVE_BEFORE.contains(&prev.as_str()) || DESCRIPTIVE_AFTER.contains(&next.as_str()) {
                 continue;
             }
         }
@@ -312,8 +318,10 @@ fn suggestion(text: &str, found: &[Trigger]) -> String {
         }
         Kind::Obligation => format!(
             "Ask instead of telling: “Could you please {}?”",
-            snippet(&ask_from(found[0].range.end).trim_start().to_string(), 70)
+            snippet(ask_from(found[0].range.end).trim_start(), 70)
         ),
-        Kind::Urgency => "Give a date and the reason instead, and ask: e.g. “Could you send it by Thursday? It holds up your delivery.”".into(),
+        Kind::Urgency => "Give a date and the reason instead, and ask: e.g. “Could you send it by Thursday? \
+                          It holds up your delivery.”"
+            .into(),
     }
 }

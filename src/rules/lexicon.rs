@@ -196,7 +196,7 @@ pub(crate) fn has_warm_word(s: &str) -> bool {
 /// "Thanks for your note", "Hope you're well".
 static GREETING: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
-        r"(?i)^(?:hi|hello|hey|hiya|howdy|dear|greetings|good (?:morning|afternoon|evening|day)|morning|afternoon|evening|welcome|(?:many )?thanks(?: so much| very much| again| a lot)? for|thank you(?: so much| very much| again)? for|many thanks|thanks|thank you|happy (?:monday|tuesday|wednesday|thursday|friday|new year|holidays)|congratulations|congrats|(?:I )?hope (?:you|this|all|your|everyone))\b",
+        r"(?i)^(?:hi|hello|hey|hiya|howdy|dear|greetings|bonjour|hola|hallo|ciao|salut|buongiorno|guten (?:morgen|tag)|buenos d[ií]as|good (?:morning|afternoon|evening|day)|morning|afternoon|evening|welcome|(?:many )?thanks(?: so much| very much| again| a lot)? for|thank you(?: so much| very much| again)? for|many thanks|thanks|thank you|happy (?:monday|tuesday|wednesday|thursday|friday|new year|holidays)|congratulations|congrats|(?:I )?hope (?:you|this|all|your|everyone))\b",
     )
     .expect("greeting regex")
 });
@@ -211,7 +211,7 @@ const NOT_NAMES: &[&str] = &[
     "honestly", "frankly", "basically", "actually", "obviously", "clearly", "regardless",
     "therefore", "thus", "hence", "instead", "plus", "next", "lastly", "last", "oh", "ah", "note",
     "important", "update", "reminder", "in", "as", "for", "and", "but", "or", "if", "when", "while",
-    "because", "since", "after", "before", "once", "again", "yeah", "yep", "nope", "hmm", "wow",
+    "because", "since", "after", "before", "once", "yeah", "yep", "nope", "hmm", "wow",
 ];
 
 /// A leading vocative: one to four capitalised names, then `,` `:` `-` or `!`

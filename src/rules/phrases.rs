@@ -278,6 +278,12 @@ const HINDSIGHT: &[&str] = &[
     "ordered", "booked", "reported", "contacted", "noticed", "realized", "realised", "reviewed",
     "tested", "warned", "fixed", "explained", "looked", "cancelled", "canceled", "sought", "given",
 ];
+/// "you should have been more careful", "… been told".
+const BEEN_HINDSIGHT: &[&str] = &["more", "careful", "clearer", "aware", "told", "informed"];
+/// "in my last email", "in my previous message": pointing back at an earlier message.
+const EARLIER_MESSAGE: &[&str] = &[
+    "last", "previous", "earlier", "prior", "original", "e-mail", "email", "message", "note", "mail", "reply",
+];
 /// Words before "you always" that make it an instruction ("make sure you always …").
 const INSTRUCTION_BEFORE: &[&str] = &["that", "sure", "please", "should", "must", "will", "can", "to", "and", "if"];
 /// Words after "as I mentioned" that point at another conversation, not at the reader's lapse.
@@ -291,7 +297,10 @@ fn guard_allows(p: &Phrase, s: &str, m: Range<usize>) -> bool {
     match p.guard {
         Guard::None => true,
         Guard::NotConditional => !preceded_by(s, m.start, CONDITIONAL, 3),
-        Guard::NotNegated => !preceded_by(s, m.start, NEGATION, 2) && !s[..m.start].trim_end().ends_with("n't"),
+        Guard::NotNegated => {
+            let before = s[..m.start].trim_end();
+            !preceded_by(s, m.start, NEGATION, 2) && !before.ends_with("n't") && !before.ends_with("n’t")
+        }
         Guard::AtEnd => {
             let rest = after.trim_start();
             rest.is_empty() || rest.starts_with(['.', '!', '…', ';'])
@@ -299,7 +308,7 @@ fn guard_allows(p: &Phrase, s: &str, m: Range<usize>) -> bool {
         Guard::Hindsight => {
             let next: Vec<String> = words(after).take(2).map(|(_, w)| w.to_lowercase()).collect();
             let hindsight = match next.as_slice() {
-                [b, w, ..] if b == "been" => ["more", "careful", "clearer", "aware", "told", "informed"].contains(&w.as_str()),
+                [b, w, ..] if b == "been" => BEEN_HINDSIGHT.contains(&w.as_str()),
                 [w, ..] => HINDSIGHT.contains(&w.as_str()),
                 [] => false,
             };
@@ -331,8 +340,6 @@ fn guard_allows(p: &Phrase, s: &str, m: Range<usize>) -> bool {
             if after.trim_start().starts_with(|c: char| c.is_ascii_punctuation()) {
                 return true;
             }
-            const EARLIER_MESSAGE: &[&str] =
-                &["last", "previous", "earlier", "prior", "original", "e-mail", "email", "message", "note", "mail", "reply"];
             let next: Vec<String> = words(after).take(3).map(|(_, w)| w.to_lowercase()).collect();
             let other_channel = match next.as_slice() {
                 // "in my voice mail" is another channel; "in my last email" is the reminder.

@@ -106,6 +106,9 @@ pub(super) fn check(msg: &Message, out: &mut Vec<Finding>) {
         runs.push(run);
         for run in runs.into_iter().filter(Run::is_shouting) {
             let Some(r) = run.span else { continue };
+            if s.text[r.end..].trim_start_matches([' ', '\t']).starts_with(':') {
+                continue; // a heading or label ("NOTE:", "PAYMENT TERMS:"), not a raised voice
+            }
             let shout = &s.text[r.clone()];
             let (message, suggestion) = if run.shouted >= 2 {
                 (

@@ -135,6 +135,10 @@ fn r101_leaves_acronyms_alone() {
         "I am in the office.",
         "Send it to A. Smith.",
         "The KPIs and SKUs are listed.",
+        "PAYMENT TERMS: 30 days net.",
+        "NOTE: the office is closed on Monday.",
+        "Please see the note from HOU/ECT and (TURN) below.",
+        "The DASH for the CGAS deal is attached.",
     ] {
         assert!(!flagged(ok, "R101"), "flagged: {ok}");
     }
@@ -287,6 +291,8 @@ fn r105_flags_bare_demands() {
         ("- Submit the form by Monday.", "Submit"),
         ("Make the change today.", "Make"),
         ("Do it now.", "Do"),
+        // "Kindly" is not a softener (and is flagged by R104 too).
+        ("Kindly send the documents.", "Kindly send"),
     ];
     for (text, span) in cases {
         let h = hits(text, "R105");
@@ -316,6 +322,7 @@ fn r105_leaves_softened_and_non_demands_alone() {
         "We will call you right away.",
         "Let's meet ASAP to discuss.",
         "If you need to reach me, my cell is 555-0100.",
+        "In case I'm out and you have to get something signed, ask Louise.",
         "All you need to do is sign page 3.",
         "To reset your password, you need to click the link.",
         "You must be busy with the launch.",
@@ -327,7 +334,6 @@ fn r105_leaves_softened_and_non_demands_alone() {
         "The PDF is attached.",
         "Give my best to the team.",
         "Make sure to bring your ID.",
-        "Kindly send the documents.",
     ] {
         assert!(!flagged(ok, "R105"), "flagged: {ok}");
     }
@@ -662,8 +668,8 @@ fn few_false_positives_on_enron_sent_mail() {
         100.0 * rate,
         100.0 * sentence_rate
     );
-    // Measured when the rules were written: 8.7% of messages, 1.5% of sentences, no code above
-    // 3.0%. Much of that is genuine (capitals, "!!", bare orders are common in internal mail);
+    // Measured when the rules were written: 8.6% of messages, 1.5% of sentences, no code above
+    // 2.9%. Much of that is genuine (capitals, "!!", bare orders are common in internal mail);
     // the bounds leave room for tuning but catch a rule that starts firing on ordinary text.
     assert!(rate < 0.15, "{:.1}% of ordinary messages get a warning", 100.0 * rate);
     assert!(sentence_rate < 0.03, "{:.1}% of ordinary sentences get a warning", 100.0 * sentence_rate);

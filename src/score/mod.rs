@@ -16,37 +16,7 @@ use tch::{Device, Kind, Tensor};
 use crate::error::ModelError;
 pub use encoder::{default_model_dir, Encoder, ENCODER_ID};
 pub use heads::Heads;
-
-/// What the heads say about one sentence. All values are probabilities in [0, 1].
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SentenceScores {
-    pub negative: f32,
-    pub neutral: f32,
-    pub positive: f32,
-    /// How polite the sentence reads if it is a request (Stanford Politeness).
-    pub politeness: f32,
-    /// Whether the sentence is a request (email intent).
-    pub request: f32,
-    pub antagonize: f32,
-    pub condescending: f32,
-    pub dismissive: f32,
-    pub generalisation: f32,
-    pub hostile: f32,
-    pub sarcastic: f32,
-    /// Anger, annoyance, disapproval and the like (GoEmotions negative group).
-    pub negative_emotion: f32,
-}
-
-impl SentenceScores {
-    /// The strongest incivility attribute that rapport flags (generalisation is reported but not
-    /// used: it is about opinions on groups, rare in business mail).
-    pub fn incivility(&self) -> f32 {
-        self.antagonize
-            .max(self.condescending)
-            .max(self.dismissive)
-            .max(self.hostile)
-    }
-}
+pub use crate::tone::SentenceScores;
 
 /// Identifies encoder + heads: scores cached under another id are recomputed.
 pub fn model_id() -> String {

@@ -434,7 +434,32 @@ pub struct Metric {
     pub metric: String,
     pub rows: usize,
     pub value: f64,
+    /// The same metric for VADER (the lexicon scorer users would otherwise pick) on the same rows.
+    pub vader: Option<f64>,
     pub target: Option<f64>,
+}
+
+/// VADER's scores for rows: (negative, neutral, positive, compound).
+fn vader_scores(rows: &[Example]) -> Vec<[f64; 4]> {
+    let analyzer = vader_sentiment::SentimentIntensityAnalyzer::new();
+    rows.iter()
+        .map(|r| {
+            let s = analyzer.polarity_scores(&r.text);
+            let g = |k: &str| s.get(k).copied().unwrap_or(0.0);
+            [g("neg"), g("neu"), g("pos"), g("compound")]
+        })
+        .collect()
+}
+
+/// VADER's usual 3-class reading of the compound score.
+fn vader_class(v: &[f64; 4]) -> usize {
+    if v[3] >= 0.05 {
+        2
+    } else if v[3] <= -0.05 {
+        0
+    } else {
+        1
+    }
 }
 
 /// Area under the ROC curve (ties counted half).
@@ -488,16 +513,20 @@ fn dev_probs(encoder: &Encoder, heads: &Heads, cache: &Path, name: &str, head: u
 pub fn evaluate(encoder: &Encoder, heads: &Heads, data: &Path, cache: &Path) -> Result<Vec<Metric>, ModelError> {
     let corpora = load_corpora(data)?;
     let mut out = Vec::new();
-    let mut push = |dataset: &str, metric: &str, rows: usize, value: f64, target: Option<f64>| {
-        out.push(Metric { dataset: dataset.into(), metric: metric.into(), rows, value, target })
+    let mut push = |dataset: &str, metric: &str, rows: usize, value: f64, vader: Option<f64>, target: Option<f64>| {
+        out.push(Metric { dataset: dataset.into(), metric: metric.into(), rows, value, vader, target })
     };
+    let accuracy = |hits: usize, n: usize| hits as f64 / n.max(1) as f64;
     for (h, sets) in corpora.dev.iter().enumerate() {
         for (name, rows) in sets {
             let probs = dev_probs(encoder, heads, cache, name, h, rows)?;
+            let vader = vader_scores(rows);
+            let n = rows.len();
             match (h, name.as_str()) {
                 (SENTIMENT, "sst2-dev") => {
                     let ok = probs.iter().zip(rows).filter(|(p, r)| (if p[2] > p[0] { 2.0 } else { 0.0 }) == r.target[0]).count();
-                    push(name, "accuracy (negative vs positive)", rows.len(), ok as f64 / rows.len() as f64, Some(0.90));
+                    let v = vader.iter().zip(rows).filter(|(v, r)| (if v[3] >= 0.0 { 2.0 } else { 0.0 }) == r.target[0]).count();
+                    push(name, "accuracy (negative vs positive)", n, accuracy(ok, n), Some(accuracy(v, n)), Some(0.90));
                 }
                 (SENTIMENT, _) => {
                     let ok = probs
@@ -508,33 +537,43 @@ pub fn evaluate(encoder: &Encoder, heads: &Heads, data: &Path, cache: &Path) -> 
                             k as f32 == r.target[0]
                         })
                         .count();
-                    push(name, "accuracy (3 classes)", rows.len(), ok as f64 / rows.len() as f64, Some(0.72));
+                    let v = vader.iter().zip(rows).filter(|(v, r)| vader_class(v) as f32 == r.target[0]).count();
+                    push(name, "accuracy (3 classes)", n, accuracy(ok, n), Some(accuracy(v, n)), Some(0.72));
                 }
                 (POLITENESS, _) | (REQUEST, _) => {
                     let ok = probs.iter().zip(rows).filter(|(p, r)| (p[0] >= 0.5) == (r.target[0] >= 0.5)).count();
+                    // VADER has no notion of politeness or requests: its positive-vs-not reading.
+                    let v = (h == POLITENESS).then(|| {
+                        accuracy(vader.iter().zip(rows).filter(|(v, r)| (v[3] >= 0.05) == (r.target[0] >= 0.5)).count(), n)
+                    });
                     let target = (h == POLITENESS).then_some(0.85);
-                    push(name, "accuracy", rows.len(), ok as f64 / rows.len() as f64, target);
+                    push(name, "accuracy", n, accuracy(ok, n), v, target);
                 }
                 (INCIVILITY, _) => {
                     let mut aucs = BTreeMap::new();
+                    let vader_neg: Vec<f32> = vader.iter().map(|v| v[0] as f32 - v[3] as f32).collect();
                     for (k, label) in HEADS[INCIVILITY].labels.iter().enumerate() {
                         let s: Vec<f32> = probs.iter().map(|p| p[k]).collect();
                         let g: Vec<bool> = rows.iter().map(|r| r.target[k] >= 0.5).collect();
-                        aucs.insert(*label, auc(&s, &g));
+                        aucs.insert(*label, (auc(&s, &g), auc(&vader_neg, &g)));
                     }
-                    let mean = aucs.values().filter(|v| !v.is_nan()).sum::<f64>() / aucs.values().filter(|v| !v.is_nan()).count().max(1) as f64;
-                    push(name, "AUC (mean of 6 attributes)", rows.len(), mean, Some(0.80));
-                    for (label, v) in aucs {
-                        push(name, &format!("AUC {label}"), rows.len(), v, None);
+                    let mean = |f: fn(&(f64, f64)) -> f64| {
+                        let vals: Vec<f64> = aucs.values().map(f).filter(|v| !v.is_nan()).collect();
+                        vals.iter().sum::<f64>() / vals.len().max(1) as f64
+                    };
+                    push(name, "AUC (mean of 6 attributes)", n, mean(|a| a.0), Some(mean(|a| a.1)), Some(0.80));
+                    for (label, (ours, v)) in aucs {
+                        push(name, &format!("AUC {label}"), n, ours, Some(v), None);
                     }
                     let s: Vec<f32> = probs.iter().map(|p| p.iter().copied().fold(0.0, f32::max)).collect();
                     let g: Vec<bool> = rows.iter().map(|r| r.target.iter().any(|&t| t >= 0.5)).collect();
-                    push(name, "AUC (any attribute)", rows.len(), auc(&s, &g), None);
+                    push(name, "AUC (any attribute)", n, auc(&s, &g), Some(auc(&vader_neg, &g)), None);
                 }
                 (EMOTION, _) => {
                     let pred: Vec<bool> = probs.iter().map(|p| p[0] >= 0.5).collect();
                     let gold: Vec<bool> = rows.iter().map(|r| r.target[0] >= 0.5).collect();
-                    push(name, "F1 (negative group)", rows.len(), f1(&pred, &gold), None);
+                    let v: Vec<bool> = vader.iter().map(|v| v[3] <= -0.05).collect();
+                    push(name, "F1 (negative group)", n, f1(&pred, &gold), Some(f1(&v, &gold)), None);
                 }
                 _ => {}
             }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::error::IngestError;
 
 mod files;
+pub mod imap;
 pub use files::{open_path, DirSource, EmlSource, MaildirSource, MboxSource, StdinSource};
 
 /// Messages larger than this are refused with a clear error rather than read into memory.

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what rapport's integration tests need beyond the Rust toolchain: a real IMAP server
+# (Debian's Dovecot) for tests/it/imap.rs, and openssl to mint the tests' throw-away CA.
+# Idempotent: when `dovecot`, `doveadm` and `openssl` are already on PATH it changes nothing.
+# Called by .ci/run before the tests; needs root (or sudo) only when something is missing.
+set -euo pipefail
+log() { printf 'install-test-deps: %s\n' "$*" >&2; }
+die() { printf 'install-test-deps: error: %s\n' "$*" >&2; exit 2; }
+
+# Dovecot installs its binaries in /usr/sbin, which is not on every user's PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
+
+missing=()
+{ command -v dovecot >/dev/null && command -v doveadm >/dev/null; } || missing+=(dovecot-imapd)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ "${#missing[@]}" -eq 0 ]; then
+  log "ok: $(dovecot --version 2>/dev/null | head -n1 | sed 's/^/dovecot /'), $(openssl version)"
+  exit 0
+fi
+
+command -v apt-get >/dev/null \
+  || die "missing ${missing[*]} and no apt-get here: install Dovecot (imapd) and openssl with your package manager"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "missing ${missing[*]}: run this script as root, or install them yourself"
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+install() { "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
+log "installing ${missing[*]} with apt-get"
+# Refresh the package lists only when the packages are not known yet (fresh image, empty lists).
+if ! apt-cache show "${missing[@]}" >/dev/null 2>&1; then
+  log "apt-get update (package lists are empty or stale)"
+  "${sudo[@]}" apt-get update -q >&2
+fi
+install || { log "retrying after apt-get update"; "${sudo[@]}" apt-get update -q >&2; install; }
+# Debian's package starts a system-wide Dovecot when it can; the tests run their own instances
+# and need none. Leaving it running is harmless (it listens on 143/993, the tests use free ports).
+command -v dovecot >/dev/null || die "dovecot is still not on PATH after installing ${missing[*]}"
+log "ok: dovecot $(dovecot --version | head -n1), $(openssl version)"
