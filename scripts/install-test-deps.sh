@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what rapport's integration tests need beyond the Rust toolchain: a real IMAP server
-# (Debian's Dovecot) for tests/it/imap.rs, and openssl to mint the tests' throw-away CA.
-# Idempotent: when `dovecot`, `doveadm` and `openssl` are already on PATH it changes nothing.
+# (Debian's Dovecot) for tests/it/imap.rs and tests/it/audit.rs, openssl to mint the tests'
+# throw-away CA, and headless Chromium to render the HTML report.
+# Idempotent: when `dovecot`, `doveadm`, `openssl` and `chromium` are on PATH it changes nothing.
 # Called by .ci/run before the tests; needs root (or sudo) only when something is missing.
 set -euo pipefail
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -13,8 +14,9 @@ export PATH="$PATH:/usr/sbin:/sbin"
 missing=()
 { command -v dovecot >/dev/null && command -v doveadm >/dev/null; } || missing+=(dovecot-imapd)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ "${#missing[@]}" -eq 0 ]; then
-  log "ok: $(dovecot --version 2>/dev/null | head -n1 | sed 's/^/dovecot /'), $(openssl version)"
+  log "ok: $(dovecot --version 2>/dev/null | head -n1 | sed 's/^/dovecot /'), $(openssl version), $(chromium --version 2>/dev/null)"
   exit 0
 fi
 

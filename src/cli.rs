@@ -104,7 +104,13 @@ pub struct AuditArgs {
     /// shipped with rapport (examples/sample-sent).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// SQLite state file. Default: $XDG_STATE_HOME/rapport/state.sqlite3.
+    /// IMAP mailboxes from the config file to audit (repeatable): `[mailbox.NAME]` tables.
+    #[arg(long = "mailbox", value_name = "NAME")]
+    pub mailboxes: Vec<String>,
+    /// The config file. Default: $XDG_CONFIG_HOME/rapport/config.toml (RAPPORT_CONFIG overrides).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SQLite state file. Default: the config's `state`, else $XDG_STATE_HOME/rapport/state.sqlite3.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]

@@ -17,6 +17,7 @@
 //! to do next. One bad message never stops a batch. Exit codes: 0 nothing at or above
 //! `--fail-on`, 1 findings at or above it, 2 the tool failed or some messages could not be read.
 pub mod clean;
+pub mod config;
 pub mod error;
 pub mod findings;
 pub mod parse;

@@ -10,8 +10,10 @@
 //! risk = 1 / (1 + e^−z)
 //! ```
 //!
-//! The message's risk is the highest sentence risk; the message is flagged when it reaches
-//! [`FLAG_THRESHOLD`], the same decision `rapport check` and `rapport score` make.
+//! The message's risk is the highest sentence risk; at [`FLAG_THRESHOLD`] or above it adds the
+//! warning `M206 misread-risk`. A message is **flagged** when it has any finding of severity
+//! warning or above: exactly when `rapport check` at its default `--fail-on warning` exits 1, and
+//! the `flagged` that `rapport score` and `rapport audit` report.
 use crate::clean::CleanText;
 use crate::findings::{Finding, Severity};
 
@@ -46,7 +48,7 @@ impl SentenceScores {
     }
 }
 
-/// Message risk at or above this flags the message (and makes `M206` a warning).
+/// Message risk at or above this adds the warning `M206 misread-risk` (and so flags the message).
 pub const FLAG_THRESHOLD: f32 = 0.5;
 
 /// Weights of the risk model.
@@ -227,8 +229,7 @@ pub fn assess(clean: &CleanText, scores: Vec<SentenceScores>, mut rules: Vec<Fin
         tone.neutral /= total;
         tone.positive /= total;
     }
-    let flagged = risk >= FLAG_THRESHOLD;
-    if flagged {
+    if risk >= FLAG_THRESHOLD {
         if let Some((i, r)) = risks
             .iter()
             .copied()
@@ -247,6 +248,7 @@ pub fn assess(clean: &CleanText, scores: Vec<SentenceScores>, mut rules: Vec<Fin
         }
     }
     findings.append(&mut rules);
+    let flagged = findings.iter().any(|f| f.severity >= Severity::Warning);
     findings.sort_by(|a, b| {
         a.span
             .start
@@ -264,3 +266,84 @@ pub fn assess(clean: &CleanText, scores: Vec<SentenceScores>, mut rules: Vec<Fin
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(sentences: &[&str]) -> CleanText {
+        let text = sentences.join(" ");
+        let mut at = 0;
+        let ranges = sentences
+            .iter()
+            .map(|s| {
+                let r = at..at + s.len();
+                at += s.len() + 1;
+                r
+            })
+            .collect();
+        CleanText { segments: vec![(0..text.len(), 0)], text, sentences: ranges }
+    }
+
+    fn calm() -> SentenceScores {
+        SentenceScores { neutral: 0.8, positive: 0.15, negative: 0.05, politeness: 0.7, ..Default::default() }
+    }
+
+    #[test]
+    fn calm_text_is_not_flagged_and_tone_is_a_distribution() {
+        let c = text(&["Thanks for the drawings.", "They look good."]);
+        let a = assess(&c, vec![calm(), calm()], vec![], &DEFAULT_WEIGHTS);
+        assert!(!a.flagged && a.findings.is_empty());
+        assert!(a.risk < 0.1, "{}", a.risk);
+        assert!((a.tone.negative + a.tone.neutral + a.tone.positive - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_hostile_sentence_gets_a_model_finding_and_high_risk() {
+        let c = text(&["Hello.", "This is the stupidest thing I have read."]);
+        let hostile = SentenceScores { negative: 0.97, hostile: 0.9, condescending: 0.6, negative_emotion: 0.8, ..Default::default() };
+        let a = assess(&c, vec![calm(), hostile], vec![], &DEFAULT_WEIGHTS);
+        let codes: Vec<&str> = a.findings.iter().map(|f| f.code).collect();
+        assert!(codes.contains(&"M203") && codes.contains(&"M206") && codes.contains(&"M201"), "{codes:?}");
+        assert!(a.flagged);
+        assert!(a.sentence_risk[1] > 0.9 && a.sentence_risk[0] < 0.1);
+        let m206 = a.findings.iter().find(|f| f.code == "M206").unwrap();
+        assert_eq!(m206.sentence, 1);
+        assert!(a.findings.iter().find(|f| f.code == "M203").unwrap().message.contains("hostile"));
+    }
+
+    #[test]
+    fn a_warning_rule_flags_the_message_and_raises_its_sentence_risk() {
+        let c = text(&["Fine."]);
+        let rule = Finding {
+            code: "R103",
+            name: "curt-reply",
+            severity: Severity::Warning,
+            message: "curt".into(),
+            suggestion: None,
+            span: 0..5,
+            sentence: 0,
+        };
+        let without = assess(&c, vec![calm()], vec![], &DEFAULT_WEIGHTS);
+        let with = assess(&c, vec![calm()], vec![rule], &DEFAULT_WEIGHTS);
+        assert!(!without.flagged && with.flagged);
+        assert!(with.risk > without.risk);
+    }
+
+    #[test]
+    fn findings_are_sorted_by_position() {
+        let c = text(&["One.", "Two."]);
+        let f = |code: &'static str, span: std::ops::Range<usize>, sentence| Finding {
+            code,
+            name: "x",
+            severity: Severity::Info,
+            message: String::new(),
+            suggestion: None,
+            span,
+            sentence,
+        };
+        let a = assess(&c, vec![calm(), calm()], vec![f("R108", 5..9, 1), f("R107", 0..4, 0)], &DEFAULT_WEIGHTS);
+        let codes: Vec<&str> = a.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, ["R107", "R108"]);
+    }
+}

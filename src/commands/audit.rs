@@ -14,7 +14,9 @@ use crate::findings::Severity;
 use crate::parse::{self, sha256_hex, ParsedMail};
 use crate::report::audit::{self as report, AuditReport, RunStats};
 use crate::score::{self, Scorer};
-use crate::source::{open_path, MailSource, RawMail};
+use crate::config::Config;
+use crate::source::imap::{ImapConfig, ImapSession, ImapSource};
+use crate::source::{open_path, MailSource, RawMail, SourceRef};
 use crate::state::{Batch, MessageRow, ScoreRow, State};
 use crate::tone::{assess, DEFAULT_WEIGHTS};
 
@@ -65,6 +67,14 @@ fn row(p: &Prepared) -> MessageRow {
 
 /// Score one batch of raw messages and write it in one transaction.
 pub fn process_batch(state: &mut State, scorer: &Scorer, model_id: &str, raws: Vec<RawMail>, stats: &mut RunStats) -> anyhow::Result<()> {
+    // The highest IMAP UID in this batch becomes the folder's mark, in the same transaction.
+    let mark = raws
+        .iter()
+        .filter_map(|r| match &r.origin {
+            SourceRef::Imap { mailbox, folder, uidvalidity, uid } => Some((folder_key(mailbox, folder), *uidvalidity, *uid)),
+            _ => None,
+        })
+        .max_by_key(|m| m.2);
     let prepared: Vec<Result<Prepared, (String, String)>> = raws
         .into_par_iter()
         .map(|raw| {
@@ -75,7 +85,7 @@ pub fn process_batch(state: &mut State, scorer: &Scorer, model_id: &str, raws: V
             Ok(Prepared { mail, clean, clean_hash })
         })
         .collect();
-    let mut batch = Batch::default();
+    let mut batch = Batch { folder: mark, ..Batch::default() };
     let mut todo: Vec<&Prepared> = Vec::new();
     let mut cached: Vec<(&Prepared, ScoreRow)> = Vec::new();
     let mut in_batch: HashSet<&str> = HashSet::new();
@@ -179,12 +189,53 @@ pub fn audit_source(state: &mut State, scorer: &Scorer, source: &mut dyn MailSou
     Ok(())
 }
 
+/// Audit the sent folders of one IMAP account, incrementally: only UIDs above the last one
+/// audited, unless the folder's UIDVALIDITY changed, which re-reads it all (results are keyed by
+/// Message-ID and content, so a re-scan duplicates nothing).
+pub fn audit_imap(state: &mut State, scorer: &Scorer, cfg: &ImapConfig, max_bytes: u64, stats: &mut RunStats) -> anyhow::Result<()> {
+    let mut session = ImapSession::connect(cfg)?;
+    let mut plan = Vec::new();
+    for folder in session.sent_folders()? {
+        let status = session.examine(&folder)?;
+        let last = match state.folder(&folder_key(&cfg.name, &folder))? {
+            Some((v, uid)) if v == status.uidvalidity => uid,
+            Some((v, _)) => {
+                eprintln!(
+                    "rapport: {}/{folder}: UIDVALIDITY changed ({v} -> {}): reading the whole folder again",
+                    cfg.name, status.uidvalidity
+                );
+                0
+            }
+            None => 0,
+        };
+        plan.push((folder, status.uidvalidity, last));
+    }
+    session.logout()?;
+    for (folder, uidvalidity, last) in plan {
+        let mut source = ImapSource::new(cfg.clone(), folder, uidvalidity, last).with_max_message_bytes(max_bytes);
+        audit_source(state, scorer, &mut source, stats)?;
+    }
+    Ok(())
+}
+
+/// The state's key of an IMAP folder.
+pub fn folder_key(mailbox: &str, folder: &str) -> String {
+    format!("{mailbox}/{folder}")
+}
+
 pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
-    // With no paths, audit the shipped sample into its own state file, apart from real audits.
-    let (paths, default) = if a.paths.is_empty() {
+    let (config, config_path) = Config::load(a.config.as_deref())?;
+    let mailboxes: Vec<ImapConfig> = a
+        .mailboxes
+        .iter()
+        .map(|name| config.mailbox(name, &config_path).cloned())
+        .collect::<Result<_, _>>()?;
+    // With nothing to read, audit the shipped sample into its own state file, apart from real
+    // audits.
+    let (paths, default) = if a.paths.is_empty() && mailboxes.is_empty() {
         (vec![sample_mailbox()], super::state_dir().join("sample.sqlite3"))
     } else {
-        (a.paths.clone(), default_state())
+        (a.paths.clone(), config.state.clone().unwrap_or_else(default_state))
     };
     let state_path = a.state.clone().unwrap_or(default);
     let mut state = State::open(&state_path)?;
@@ -193,6 +244,9 @@ pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
     for p in &paths {
         let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;
         audit_source(&mut state, &scorer, source.as_mut(), &mut stats)?;
+    }
+    for m in &mailboxes {
+        audit_imap(&mut state, &scorer, m, a.max_message_bytes, &mut stats)?;
     }
     let rep = report::build(&state, &score::model_id(), &stats)?;
     let mut out: Box<dyn Write> = match &a.output {

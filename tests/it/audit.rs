@@ -1,0 +1,248 @@
+//! `rapport audit` end to end: the real binary, the real model, real SQLite files, and a real
+//! Dovecot for the IMAP cases (skipped with a reason when Dovecot is not installed).
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use crate::support::dovecot::{self, Dovecot, PASSWORD, USER};
+use crate::{bin, repo};
+
+fn audit(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(bin());
+    c.arg("audit").args(args).current_dir(repo());
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+fn sqlite_count(db: &Path, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row(sql, [], |r| r.get(0)).unwrap_or(0)
+}
+
+/// A config file for the fixture server, with the password in a per-test environment variable.
+fn imap_config(dc: &Dovecot, dir: &Path, env: &str) -> PathBuf {
+    let p = dir.join("config.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[mailbox.work]\nhost = \"localhost\"\nport = {}\nca-file = \"{}\"\nuser = \"{USER}\"\npassword-env = \"{env}\"\nbatch-size = 3\n",
+            dc.imaps_port,
+            dc.ca_file.display()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn sample_mailbox_audit_is_incremental() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite3");
+    let s = state.to_str().unwrap();
+    let out = audit(&["--state", s, "--format", "json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let n = std::fs::read_dir(repo().join("examples/sample-sent/cur")).unwrap().count() as u64;
+    assert_eq!(v["messages"], n);
+    assert_eq!(v["run"]["read"], n);
+    // The sample's rude messages are flagged, the kind ones are not.
+    let flagged: Vec<String> = v["flagged"].as_array().unwrap().iter().map(|m| m["subject"].as_str().unwrap_or("").to_string()).collect();
+    assert!(flagged.iter().any(|s| s == "Re: Invoice 7731"), "{flagged:?}");
+    assert!(flagged.iter().any(|s| s == "Samples"), "{flagged:?}");
+    assert!(!flagged.iter().any(|s| s == "Your order NW-20418 has shipped"), "{flagged:?}");
+    let again = json(&audit(&["--state", s, "--format", "json"], &[]));
+    assert_eq!(again["run"]["read"], 0, "nothing new is read");
+    assert_eq!(again["messages"], n);
+    assert_eq!(sqlite_count(&state, "SELECT count(*) FROM messages"), n as i64);
+}
+
+#[test]
+fn html_report_renders_in_chromium() {
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok()) else {
+        eprintln!("skipping: chromium is not installed (scripts/install-test-deps.sh installs it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite3");
+    let html = dir.path().join("report.html");
+    let out = audit(&["--state", state.to_str().unwrap(), "--format", "html", "-o", html.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&html).unwrap();
+    for external in ["<script", "<link", "src=", "url(", "@import"] {
+        assert!(!text.contains(external), "the report must be self-contained, found {external}");
+    }
+    let profile = dir.path().join("profile");
+    let dom = Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    // Chromium parsed the page: the table rows and the highlighted spans are in its DOM.
+    let rows = dom.matches("class=\"flagged-row\"").count();
+    assert!(rows >= 3, "{rows} flagged rows in:\n{dom}");
+    assert!(dom.contains("<mark class=\"warning\">As per my last email</mark>"), "{dom}");
+    assert!(dom.contains("<svg"), "tone over time chart");
+}
+
+#[test]
+fn imap_audit_full_incremental_uidvalidity_and_read_only() {
+    let Some(dc) = Dovecot::start("audit_imap_full_incremental") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = "RAPPORT_TEST_AUDIT_PW_1";
+    let cfg = imap_config(&dc, dir.path(), env);
+    let state = dir.path().join("state.sqlite3");
+    let args = ["--config", cfg.to_str().unwrap(), "--mailbox", "work", "--state", state.to_str().unwrap(), "--format", "json"];
+    let n = dovecot::fixture_messages().len() as u64;
+    let flags_before = dc.flags("Sent");
+
+    let out = audit(&args, &[(env, PASSWORD)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["run"]["read"], n);
+    assert_eq!(v["messages"], n);
+    assert_eq!(dc.flags("Sent"), flags_before, "an audit changes no flag on the server");
+
+    // Unchanged mailbox: nothing is fetched.
+    let fetches_before = dc.client_commands().iter().filter(|c| c.contains("BODY.PEEK")).count();
+    let v = json(&audit(&args, &[(env, PASSWORD)]));
+    assert_eq!(v["run"]["read"], 0);
+    let fetches_after = dc.client_commands().iter().filter(|c| c.contains("BODY.PEEK")).count();
+    assert_eq!(fetches_after, fetches_before, "a second run fetches no message body");
+
+    // One new message: only it is read.
+    let new = b"From: support@northwind-bikes.example\r\nTo: anna@velo-club.example\r\nSubject: Your frame\r\nMessage-ID: <new-1@northwind-bikes.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nHi Anna,\r\nYour frame is ready for pickup. Thanks for your patience!\r\nBest,\r\nSam\r\n";
+    dc.append("Sent", new);
+    let v = json(&audit(&args, &[(env, PASSWORD)]));
+    assert_eq!(v["run"]["read"], 1);
+    assert_eq!(v["messages"], n + 1);
+
+    // A new UIDVALIDITY: everything is read again, nothing is duplicated.
+    dc.set_uidvalidity("Sent", 4242);
+    let out = audit(&args, &[(env, PASSWORD)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UIDVALIDITY changed"));
+    let v = json(&out);
+    assert_eq!(v["run"]["read"], n + 1);
+    assert_eq!(v["run"]["scored"], 0, "scores come from the cache");
+    assert_eq!(v["messages"], n + 1, "no duplicates");
+    assert_eq!(sqlite_count(&state, "SELECT count(*) FROM messages"), (n + 1) as i64);
+    assert_eq!(dc.flags("Sent").len(), flags_before.len() + 1);
+    let cmds = dc.client_commands();
+    assert!(!cmds.iter().any(|c| c.contains(" SELECT ") || c.contains("STORE") || c.contains("EXPUNGE")), "{cmds:?}");
+}
+
+#[test]
+fn imap_audit_wrong_password_is_a_clear_error() {
+    let Some(dc) = Dovecot::start("audit_imap_wrong_password") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = "RAPPORT_TEST_AUDIT_PW_2";
+    let cfg = imap_config(&dc, dir.path(), env);
+    let out = audit(
+        &["--config", cfg.to_str().unwrap(), "--mailbox", "work", "--state", dir.path().join("s.sqlite3").to_str().unwrap()],
+        &[(env, "not the password")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(USER) && err.contains(env) && !err.contains("not the password"), "{err}");
+    // An unknown mailbox name lists the configured ones.
+    let out = audit(&["--config", cfg.to_str().unwrap(), "--mailbox", "home"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("configured: work"), "{err}");
+}
+
+/// Many copies of the sample mailbox with unique Message-IDs, as a maildir.
+fn big_maildir(dir: &Path, copies: usize) -> usize {
+    let cur = dir.join("cur");
+    std::fs::create_dir_all(&cur).unwrap();
+    std::fs::create_dir_all(dir.join("new")).unwrap();
+    let mut n = 0;
+    for c in 0..copies {
+        for e in std::fs::read_dir(repo().join("examples/sample-sent/cur")).unwrap() {
+            let p = e.unwrap().path();
+            let text = std::fs::read_to_string(&p).unwrap();
+            let text = text.replacen("Message-ID: <", &format!("Message-ID: <copy{c}-"), 1).replace("Hi ", &format!("Hi ({c}) "));
+            std::fs::write(cur.join(format!("{c:04}-{}", p.file_name().unwrap().to_string_lossy())), text).unwrap();
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn sigkill_mid_audit_then_resume_scores_every_message_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Sent");
+    let n = big_maildir(&maildir, 25) as i64; // 300 messages: several batches
+    let state = dir.path().join("state.sqlite3");
+    let mut child = Command::new(bin())
+        .args(["audit", "--format", "json", "--state"])
+        .arg(&state)
+        .arg(&maildir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as the first batch is committed, well before the last.
+    let t = Instant::now();
+    while sqlite_count(&state, "SELECT count(*) FROM messages") == 0 && t.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = sqlite_count(&state, "SELECT count(*) FROM messages");
+    assert!(done > 0 && done < n, "killed after {done} of {n} messages");
+    // Every committed message has its verdict: seen, message and score were one transaction.
+    assert_eq!(
+        sqlite_count(&state, "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.clean_hash = m.clean_hash)"),
+        0
+    );
+    let out = audit(&["--format", "json", "--state", state.to_str().unwrap(), maildir.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["run"]["read"], n - done, "the resumed run reads only what was not committed");
+    assert_eq!(v["messages"], n);
+    assert_eq!(sqlite_count(&state, "SELECT count(*) FROM messages"), n);
+    assert_eq!(sqlite_count(&state, "SELECT count(DISTINCT message_id) FROM messages"), n);
+    assert_eq!(sqlite_count(&state, "SELECT count(*) FROM seen"), n);
+}
+
+#[test]
+fn two_audits_of_one_state_at_once_the_second_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Sent");
+    big_maildir(&maildir, 10);
+    let state = dir.path().join("state.sqlite3");
+    let mut first = Command::new(bin())
+        .args(["audit", "--state"])
+        .arg(&state)
+        .arg(&maildir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !state.exists() && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = audit(&["--state", state.to_str().unwrap(), maildir.to_str().unwrap()], &[]);
+    let still_running = first.try_wait().unwrap().is_none();
+    first.wait().unwrap();
+    if still_running {
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert_eq!(second.status.code(), Some(2), "{err}");
+        assert!(err.contains("in use by another `rapport audit`"), "{err}");
+    } else {
+        eprintln!("the first audit finished before the second started; nothing to check");
+    }
+}
