@@ -158,6 +158,23 @@ pub fn parse(raw: &RawMail) -> Result<ParsedMail, ParseError> {
             body = t.into_owned();
         }
     }
+    if body.trim().is_empty() {
+        // Broken MIME (a multipart whose closing boundary never comes, say) can leave mail-parser
+        // with no body parts at all, only "attachments". The sender's text is then the unnamed
+        // text/plain parts; parts whose base64 could not be decoded are left out, not shown raw.
+        let parts: Vec<&str> = msg
+            .parts
+            .iter()
+            .filter(|p| p.attachment_name().is_none())
+            .filter(|p| p.content_type().is_none_or(|c| c.ctype().eq_ignore_ascii_case("text") && c.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))))
+            .filter(|p| !(p.is_encoding_problem && p.content_transfer_encoding().is_some_and(|e| e.eq_ignore_ascii_case("base64"))))
+            .filter_map(|p| match &p.body {
+                PartType::Text(t) => Some(t.as_ref()),
+                _ => None,
+            })
+            .collect();
+        body = parts.join("\n");
+    }
     let body = body.replace("\r\n", "\n").replace('\r', "\n");
     if body.len() > MAX_TEXT_BYTES {
         return Err(ParseError::TextTooLong {
@@ -291,6 +308,12 @@ mod tests {
     fn text_without_headers_says_to_use_text_mode() {
         let err = parse(&raw(b"just some words I typed\nand more\n")).unwrap_err();
         assert!(err.to_string().contains("--text"), "{err}");
+    }
+
+    #[test]
+    fn broken_multipart_keeps_the_readable_text_and_drops_undecodable_base64() {
+        let m = parse(&raw(b"From: a@b.com\nTo: c@d.com\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"zz\"\n\n--zz\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\nSGkgdGhlcmU=!!@@##\n--zz\nContent-Type: text/plain\n\nSee you soon.\n")).unwrap();
+        assert_eq!(m.body, "See you soon.\n");
     }
 
     #[test]

@@ -239,7 +239,7 @@ pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
     };
     let state_path = a.state.clone().unwrap_or(default);
     let mut state = State::open(&state_path)?;
-    let scorer = super::check::load_scorer(&a.model)?;
+    let scorer = super::check::load_scorer(&a.model, 0)?;
     let mut stats = RunStats::default();
     for p in &paths {
         let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;

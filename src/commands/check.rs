@@ -49,8 +49,10 @@ pub fn assess_mail(scorer: &Scorer, mail: &ParsedMail) -> Result<(CleanText, Ass
     Ok((clean, assessment))
 }
 
-pub fn load_scorer(m: &crate::cli::ModelArgs) -> anyhow::Result<Scorer> {
-    score::set_threads(m.threads);
+/// Load the scorer. `default_threads` applies when `--threads` is 0: one thread suits a single
+/// draft (no thread pool to wake, no spinning against a busy second core).
+pub fn load_scorer(m: &crate::cli::ModelArgs, default_threads: usize) -> anyhow::Result<Scorer> {
+    score::set_threads(if m.threads == 0 { default_threads } else { m.threads });
     let device = score::parse_device(&m.device).map_err(anyhow::Error::msg)?;
     Ok(Scorer::load(&score::default_model_dir(m.model_dir.as_deref()), device)?)
 }
@@ -60,8 +62,18 @@ pub fn check(a: CheckArgs) -> anyhow::Result<i32> {
     if clean(&mail.body).sentences.is_empty() {
         return Err(ParseError::EmptyBody { origin: mail.origin.clone() }.into());
     }
-    let scorer = load_scorer(&a.model)?;
+    let t0 = std::time::Instant::now();
+    let scorer = load_scorer(&a.model, 1)?;
+    let t1 = std::time::Instant::now();
     let (clean, assessment) = assess_mail(&scorer, &mail)?;
+    if std::env::var_os("RAPPORT_TIMINGS").is_some() {
+        eprintln!(
+            "timing: model loaded in {:.1} ms, {} sentences scored in {:.1} ms",
+            (t1 - t0).as_secs_f64() * 1000.0,
+            clean.sentences.len(),
+            t1.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     let failing = assessment.findings.iter().any(|f| f.severity >= a.fail_on);
     if !a.quiet {
         let mut out = std::io::stdout().lock();

@@ -48,7 +48,7 @@ fn summarise(scores: &[SentenceScores]) -> (f32, f32) {
 }
 
 pub fn score(a: ScoreArgs) -> anyhow::Result<i32> {
-    let scorer = super::check::load_scorer(&a.model)?;
+    let scorer = super::check::load_scorer(&a.model, 0)?;
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let bar = if std::io::stderr().is_terminal() {

@@ -89,6 +89,19 @@ pub fn verify(dir: &Path) -> Result<(), ModelError> {
     Ok(())
 }
 
+fn load_tokenizer(path: &Path) -> Result<Tokenizer, ModelError> {
+    let mut tokenizer = Tokenizer::from_file(path).map_err(|e| ModelError::Load {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    // We window long inputs ourselves; padding is done per batch.
+    tokenizer
+        .with_truncation(None)
+        .map_err(|e| ModelError::Runtime(e.to_string()))?;
+    tokenizer.with_padding(None);
+    Ok(tokenizer)
+}
+
 /// One encoded batch: features `[n, FEATURES]` on the CPU, in input order.
 pub struct Encoder {
     _vs: nn::VarStore,
@@ -103,31 +116,57 @@ pub struct Encoder {
 impl Encoder {
     /// Load and verify the encoder from `dir`.
     pub fn load(dir: &Path, device: Device) -> Result<Self, ModelError> {
+        let t0 = std::time::Instant::now();
+        let timings = std::env::var_os("RAPPORT_TIMINGS").is_some();
+        let lap = |what: &str| {
+            if timings {
+                eprintln!("timing: {what}: {:.1} ms", t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        };
         super::prepare_device(device)?;
-        verify(dir)?;
+        for (name, _) in ENCODER_SHA256 {
+            let path = dir.join(name);
+            if !path.is_file() {
+                return Err(ModelError::Missing { path });
+            }
+        }
+        // Checking the sha256 sums and loading the tokenizer run beside building the model and
+        // reading the weights: on two cores that hides most of their cost from `rapport check`.
+        let side_dir = dir.to_path_buf();
+        let side = std::thread::spawn(move || -> Result<Tokenizer, ModelError> {
+            verify(&side_dir)?;
+            load_tokenizer(&side_dir.join("tokenizer.json"))
+        });
+        // A load error of a file that fails its checksum is reported as the checksum error.
+        let prefer_side = |side: std::thread::JoinHandle<Result<Tokenizer, ModelError>>, e: ModelError| match side.join() {
+            Ok(Err(checksum)) => checksum,
+            _ => e,
+        };
         let config_path = dir.join("config.json");
-        let mut config = BertConfig::from_file(&config_path);
+        let config = std::fs::read(&config_path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<BertConfig>(&b).map_err(|e| e.to_string()));
+        let mut config = match config {
+            Ok(c) => c,
+            Err(message) => return Err(prefer_side(side, ModelError::Load { path: config_path, message })),
+        };
         config.output_hidden_states = Some(true);
         config.output_attentions = Some(false);
         let mut vs = nn::VarStore::new(device);
         // The package's tensor names have no `bert.` prefix: build the model at the root.
         let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+        lap("model built");
         let weights = dir.join("model.safetensors");
-        vs.load(&weights).map_err(|e| ModelError::Load {
-            path: weights.clone(),
-            message: e.to_string(),
-        })?;
+        if let Err(e) = vs.load(&weights) {
+            return Err(prefer_side(side, ModelError::Load { path: weights, message: e.to_string() }));
+        }
         vs.freeze();
+        lap("weights loaded");
+        let tokenizer = side
+            .join()
+            .map_err(|_| ModelError::Runtime("the model-checking thread panicked".into()))??;
+        lap("sha256 verified, tokenizer loaded");
         let tok_path = dir.join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| ModelError::Load {
-            path: tok_path.clone(),
-            message: e.to_string(),
-        })?;
-        // We window long inputs ourselves; padding is done per batch.
-        tokenizer
-            .with_truncation(None)
-            .map_err(|e| ModelError::Runtime(e.to_string()))?;
-        tokenizer.with_padding(None);
         let id = |t: &str| {
             tokenizer.token_to_id(t).ok_or_else(|| ModelError::Load {
                 path: tok_path.clone(),
