@@ -19,6 +19,11 @@ fn main() {
     if std::path::Path::new("models/tone-heads.safetensors").exists() {
         println!("cargo:rustc-cfg=rapport_heads");
     }
+    println!("cargo:rustc-check-cfg=cfg(rapport_calibrated)");
+    println!("cargo:rerun-if-changed=models/calibration/risk-weights.json");
+    if std::path::Path::new("models/calibration/risk-weights.json").exists() {
+        println!("cargo:rustc-cfg=rapport_calibrated");
+    }
     let model = std::env::var("RAPPORT_BAKED_MODEL_DIR").unwrap_or_default();
     println!("cargo:rustc-env=RAPPORT_BAKED_MODEL_DIR={model}");
 }

@@ -27,6 +27,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Reproduce the model card's metrics on the dev splits.
     Eval(EvalArgs),
+    /// Fit the misread-risk weights on Enron sent mail labelled by two independent passes.
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -156,6 +158,19 @@ pub struct EvalArgs {
     pub data: PathBuf,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    #[arg(long, default_value = "../shared/datasets")]
+    pub data: PathBuf,
+    /// A label pass (`id<TAB>label`, 0/1/2); give exactly two.
+    #[arg(long = "labels", default_values = ["models/calibration/labels-pass1.tsv", "models/calibration/labels-pass2.tsv"])]
+    pub labels: Vec<PathBuf>,
+    #[arg(long, default_value = "models/calibration/risk-weights.json")]
+    pub out: PathBuf,
     #[command(flatten)]
     pub model: ModelArgs,
 }

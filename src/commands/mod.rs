@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Train(a) => model::train(a),
         Command::Eval(a) => model::eval(a),
+        Command::Calibrate(a) => model::calibrate(a),
         Command::Check(a) => check::check(a),
         Command::Score(a) => score::score(a),
         Command::Audit(a) => audit::audit(a),

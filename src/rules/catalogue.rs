@@ -203,10 +203,10 @@ End with a thank-you or an invitation to reply.",
 pub(crate) const NEGATIVE_TONE: Rule = Rule {
     code: "M201",
     name: "negative-tone",
-    default_severity: Severity::Warning,
+    default_severity: Severity::Info,
     explanation: "\
 Reported by rapport's tone model rather than by a fixed rule: a sentence whose overall sentiment \
-is clearly negative (information from 75% negative, a warning from 90%). The model reads the whole \
+is clearly negative (75% negative or more; a note, not a warning). The model reads the whole \
 sentence, so it catches negativity that no word list does: complaints, bad news delivered flatly, \
 grudging wording, sentences without a single negative word.
 
@@ -226,7 +226,7 @@ score is a probability: a sentence that must be negative can be sent as it is.",
 pub(crate) const IMPOLITE_REQUEST: Rule = Rule {
     code: "M202",
     name: "impolite-request",
-    default_severity: Severity::Warning,
+    default_severity: Severity::Info,
     explanation: "\
 Reported by the tone model: a sentence the model takes for a request (\"contains a request\" at \
 60% or more) that it also rates as impolite (25% polite or less), using a head trained on requests \
@@ -248,7 +248,7 @@ Ask rather than tell, acknowledge the effort, and give the reason.",
 pub(crate) const UNCIVIL: Rule = Rule {
     code: "M203",
     name: "uncivil",
-    default_severity: Severity::Warning,
+    default_severity: Severity::Info,
     explanation: "\
 Reported by the tone model: a sentence likely to read as condescending, dismissive, hostile or \
 antagonizing (50% or more on any of them; the message names the strongest). This is subtle \
@@ -270,7 +270,7 @@ effort.",
 pub(crate) const SARCASTIC: Rule = Rule {
     code: "M204",
     name: "sarcastic",
-    default_severity: Severity::Warning,
+    default_severity: Severity::Info,
     explanation: "\
 Reported by the tone model: a sentence likely to be read as sarcastic (50% or more), saying the \
 opposite of what is meant (\"Great, another delay.\", \"Thanks so much for the quick reply\" after \
@@ -316,7 +316,7 @@ pub(crate) const MISREAD_RISK: Rule = Rule {
 The verdict on the message as a whole. rapport combines each sentence's model scores (negative \
 tone, impolite request, incivility, sarcasm, negative emotion) with the rule findings (R101 to \
 R108) into a misread risk: the probability that the customer reads the message in a worse tone \
-than the writer meant. When the riskiest sentence reaches 50%, the message is flagged and this \
+than the writer meant. When the riskiest sentence reaches 90%, the message is flagged and this \
 finding points at that sentence.
 
 Small problems add up. One slightly negative sentence in a warm message is usually fine, but a \

@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
-use rust_bert::Config;
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::Tokenizer;
 

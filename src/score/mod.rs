@@ -4,6 +4,7 @@
 //! The scorer owns the model on one thread (rust-bert models are `Send`, not `Sync`); callers feed
 //! it sentences. libtorch's intra-op thread count is set on purpose ([`set_threads`]) so that it
 //! does not fight rayon for the same cores.
+pub mod calibrate;
 pub mod cuda;
 pub mod encoder;
 pub mod heads;
