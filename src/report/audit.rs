@@ -52,6 +52,18 @@ pub struct MessageReport {
     pub findings: Vec<FindingRow>,
 }
 
+impl MessageReport {
+    /// Why it was flagged: `CODE name` of each finding at warning or above, each code once.
+    pub fn reasons(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning && seen.insert(f.code.clone()))
+            .map(|f| format!("{} {}", f.code, f.name))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MonthRow {
     pub month: String,
@@ -242,12 +254,7 @@ pub fn render(out: &mut dyn Write, rep: &AuditReport, format: ReportFormat) -> a
             if !rep.flagged.is_empty() {
                 writeln!(out, "{:>5}  {:<10}  {:<28}  {:<34}  why", "risk", "date", "to", "subject")?;
                 for m in &rep.flagged {
-                    let why: Vec<String> = m
-                        .findings
-                        .iter()
-                        .filter(|f| f.severity >= Severity::Warning)
-                        .map(|f| format!("{} {}", f.code, f.name))
-                        .collect();
+                    let why = m.reasons();
                     writeln!(
                         out,
                         "{:>4.0}%  {:<10}  {:<28}  {:<34}  {}",

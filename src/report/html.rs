@@ -147,12 +147,7 @@ pub fn render(rep: &AuditReport) -> String {
     }
     h.push_str("<table id=\"flagged-table\"><thead><tr><th>risk</th><th>date</th><th>to</th><th>subject</th><th>why</th></tr></thead><tbody>");
     for m in &rep.flagged {
-        let why: Vec<String> = m
-            .findings
-            .iter()
-            .filter(|f| f.severity >= Severity::Warning)
-            .map(|f| format!("{} {}", f.code, f.name))
-            .collect();
+        let why = m.reasons();
         let _ = write!(
             h,
             "<tr class=\"flagged-row\"><td class=\"risk\">{:.0}%</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -1,4 +1,5 @@
 //! Renderers. None of them sees the pipeline, only its results.
+pub mod accounts;
 pub mod check;
 pub mod audit;
 pub mod html;
