@@ -44,5 +44,26 @@ contains out "source,date,subject" "the CSV report has its header"
 expect 0 "score JSON Lines" -- $bin score < examples/score-input.jsonl
 [ "$(wc -l < "$tmp/out")" -eq 3 ] && { passed=$((passed + 1)); echo "ok: one line out per line in"; } || { fail=$((fail + 1)); echo "FAILED: score wrote $(wc -l < "$tmp/out") lines"; }
 
+expect 0 "audit to a self-contained HTML report" -- $bin audit --format html -o "$tmp/audit.html"
+cp "$tmp/audit.html" "$tmp/out"; contains out "flagged-row" "the HTML report lists the flagged messages"
+expect 0 "the check latency benchmark" -- cargo bench --locked --bench check_latency -- --runs 3
+contains out "warm" "the benchmark prints its figures"
+
+data=../shared/datasets
+if [ -d "$data" ]; then
+  expect 0 "train (200 rows per head, to a scratch file)" -- $bin train --limit 200 --epochs 3 --out "$tmp/heads.safetensors"
+  [ -s "$tmp/heads.safetensors" ] && { passed=$((passed + 1)); echo "ok: train wrote its heads"; } || { fail=$((fail + 1)); echo "FAILED: train wrote nothing"; }
+  expect 0 "eval on the dev splits" -- $bin eval
+  contains out "sst2-dev" "eval prints the SST-2 figure"
+  expect 0 "calibrate on the labelled Enron mail" -- $bin calibrate --out "$tmp/risk-weights.json"
+  contains out '"kappa_binary"' "calibrate reports the labellers' agreement"
+  if [ -x scripts/bench-score.sh ]; then
+    expect 0 "the scoring speed comparison (20 messages)" -- scripts/bench-score.sh 20
+  fi
+else
+  echo "skipping train/eval/calibrate/bench-score: $data not found"
+fi
+expect 0 "fuzzing parse+clean for 30 s" -- scripts/fuzz.sh 30 parse_clean
+
 echo "readme-commands: $passed passed, $fail failed"
 [ "$fail" -eq 0 ]

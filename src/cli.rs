@@ -21,6 +21,9 @@ pub enum Command {
     /// Audit outgoing mail (maildir, mbox, .eml files or a directory): score every new message,
     /// keep state in SQLite, write a report.
     Audit(AuditArgs),
+    /// Customer accounts: who hears from us by email alone, volume and tone trends, and which
+    /// accounts most need a call or a visit (reads the state `rapport audit` fills).
+    Accounts(AccountsArgs),
     /// Explain a finding code (e.g. `rapport explain R104`), or list them all.
     Explain(ExplainArgs),
     /// Train rapport's tone heads on ../shared/datasets (fixed seed).
@@ -131,6 +134,55 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct AccountsArgs {
+    /// Maildirs, mbox files, .eml files or directories to audit into the state first. Without
+    /// PATH and --state: the sample mailbox, in its own sample state.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// SQLite state file written by `rapport audit`. Default: the config's `state`, else
+    /// $XDG_STATE_HOME/rapport/state.sqlite3.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The report's day (inclusive, UTC): YYYY-MM-DD, `today` (the default) or `latest` (the
+    /// date of the newest audited message).
+    #[arg(long, value_name = "DATE", default_value = "today")]
+    pub as_of: String,
+    /// Days the verdicts look back over: an account is email-only when it had email and no call
+    /// or meeting in them.
+    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub window_days: u32,
+    /// One of our own domains (or addresses): internal, not a customer. Repeatable. Default: the
+    /// domains of the senders of the audited mail.
+    #[arg(long = "our-domain", value_name = "DOMAIN")]
+    pub our_domains: Vec<String>,
+    /// Accounts from a CRM export: CSV `account,domain_or_address` rows, or TOML
+    /// `[[account]] name, domains, addresses`. Overrides the grouping by domain.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// A calendar export (.ics): events whose attendees are in an account count as meetings.
+    /// Repeatable.
+    #[arg(long, value_name = "FILE.ics")]
+    pub calendar: Vec<PathBuf>,
+    /// A call log (CSV `date,contact,duration`; contact is an address or an account name).
+    /// Repeatable.
+    #[arg(long, value_name = "FILE.csv")]
+    pub calls: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Accounts the table lists under "most need a call or a visit" (JSON, CSV and HTML list all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Messages over this size are reported as errors, not read (when auditing PATHs).
+    #[arg(long, default_value_t = crate::source::DEFAULT_MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: u64,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
     /// A code (R104) or name (passive-aggressive). Without one, list every code.
     pub code: Option<String>,
@@ -148,6 +200,9 @@ pub struct TrainArgs {
     pub seed: i64,
     #[arg(long, default_value_t = 30)]
     pub epochs: usize,
+    /// Use at most this many training rows per head (0 = all): a quick check of the pipeline.
+    #[arg(long, default_value_t = 0)]
+    pub limit: usize,
     #[command(flatten)]
     pub model: ModelArgs,
 }

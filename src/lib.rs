@@ -16,6 +16,7 @@
 //! **Errors.** Library errors are `thiserror` enums ([`error`]) that name the input and say what
 //! to do next. One bad message never stops a batch. Exit codes: 0 nothing at or above
 //! `--fail-on`, 1 findings at or above it, 2 the tool failed or some messages could not be read.
+pub mod accounts;
 pub mod clean;
 pub mod config;
 pub mod error;

@@ -149,6 +149,60 @@ impl State {
             .map_err(|e| self.err(e))
     }
 
+    /// Cleaned texts of audited messages that have no verdict under `model_id` (a new model or
+    /// new rules since they were audited): `(clean_hash, cleaned text, sentence ranges)`.
+    pub fn stale_texts(&self, model_id: &str) -> Result<Vec<(String, String, Vec<std::ops::Range<usize>>)>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT m.clean_hash, min(m.cleaned), min(m.sentences) FROM messages m
+                 WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.clean_hash = m.clean_hash AND s.model_id = ?1)
+                 GROUP BY m.clean_hash ORDER BY m.clean_hash",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![model_id], |r| {
+                let spans: String = r.get(2)?;
+                Ok((r.get(0)?, r.get(1)?, serde_json::from_str(&spans).unwrap_or_default()))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Store verdicts for texts already in the state, in one transaction.
+    pub fn insert_scores(&mut self, scores: &[(String, ScoreRow)], model_id: &str) -> Result<(), StateError> {
+        let path = self.path.clone();
+        let err = |source| StateError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO scores(clean_hash, model_id, risk, flagged, tone_negative, tone_neutral, tone_positive,
+                        findings, sentence_risk, scored_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT(clean_hash, model_id) DO NOTHING",
+                )
+                .map_err(err)?;
+            let t = now();
+            for (hash, s) in scores {
+                ins.execute(params![
+                    hash,
+                    model_id,
+                    s.risk as f64,
+                    s.flagged,
+                    s.tone.negative as f64,
+                    s.tone.neutral as f64,
+                    s.tone.positive as f64,
+                    s.findings,
+                    serde_json::to_string(&s.sentence_risk).unwrap_or_default(),
+                    t
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
     pub fn folder(&self, folder: &str) -> Result<Option<(u32, u32)>, StateError> {
         self.conn
             .query_row("SELECT uidvalidity, last_uid FROM folders WHERE folder = ?1", params![folder], |r| {

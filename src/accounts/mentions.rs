@@ -6,9 +6,9 @@
 //! phone", "great to see you", "thanks for lunch": it happened, and counts at the message date),
 //! future ("I'll call you next Tuesday", "let's talk on Tuesday": it counts at the date the
 //! sentence gives, resolved against the message date, or 7 days after the message when no date
-//! can be read), or ambiguous ("after our call" vs "on our call tomorrow": future when the
-//! sentence names a later date, else past). Meeting links (Zoom, Teams, Meet, Webex) count at the
-//! date the sentence gives, else at the message date.
+//! can be read), or ambiguous ("for our call" vs "for our call tomorrow": future when the sentence
+//! names a later date, else past; "after/per/following our call" are always past). Meeting links
+//! (Zoom, Teams, Meet, Webex) count at the date the sentence gives, else at the message date.
 use once_cell::sync::Lazy;
 use regex::Regex;
 
@@ -69,7 +69,8 @@ static PHRASES: Lazy<Vec<Phrase>> = Lazy::new(|| {
         p(Call, Past, r"\b(?:good|great|nice|lovely)\s+(?:to\s+)?(?:talk|talking|speak|speaking|chat|chatting)\s+(?:to|with)\s+you\b"),
         p(Call, Past, r"\bon\s+the\s+(?:phone|telephone)\s+(?:earlier|yesterday|today|this\s+morning|this\s+afternoon|last\s+week)\b"),
         p(Call, Past, r"\b(?:when|as)\s+we\s+(?:spoke|talked)\b"),
-        p(Call, Ambiguous, r"\b(?:on|after|from|during|per|following(?:\s+up\s+on)?|since|before|for|about|regarding)\s+our\s+(?:phone\s+|telephone\s+|conference\s+|quick\s+)?(?:call|conversation)\b"),
+        p(Call, Past, r"\b(?:after|from|per|following(?:\s+up\s+on)?|since)\s+our\s+(?:phone\s+|telephone\s+|conference\s+|quick\s+)?(?:call|conversation)\b"),
+        p(Call, Ambiguous, r"\b(?:on|during|before|for|about|regarding)\s+our\s+(?:phone\s+|telephone\s+|conference\s+|quick\s+)?(?:call|conversation)\b"),
         // Calls to come.
         p(Call, Future, r"\b(?:i|we)(?:'ll|’ll|\s+will|\s+shall)\s+(?:give\s+you\s+a\s+(?:call|ring|buzz)|(?:call|phone|ring)\s+you)\b"),
         p(Call, Future, r"\b(?:call|phone|ring)\s+you\s+(?:back\s+)?(?:tomorrow|today|tonight|later\s+today|next|on|this)\b"),
@@ -87,7 +88,8 @@ static PHRASES: Lazy<Vec<Phrase>> = Lazy::new(|| {
         p(Meeting, Past, r"\b(?:as\s+)?discussed\s+(?:in|at|during)\s+(?:the|our)\s+meeting\b"),
         p(Meeting, Past, r"\bour\s+(?:meeting|visit)\s+(?:yesterday|today|this\s+morning|last\s+week|earlier)\b"),
         p(Meeting, Past, r"\b(?:when|since)\s+we\s+met\b"),
-        p(Meeting, Ambiguous, r"\b(?:at|in|during|after|following|from|per|since|before|for)\s+our\s+(?:meeting|visit|lunch|dinner|site\s+visit)\b"),
+        p(Meeting, Past, r"\b(?:after|following|from|per|since)\s+our\s+(?:meeting|visit|lunch|dinner|site\s+visit)\b"),
+        p(Meeting, Ambiguous, r"\b(?:at|in|during|before|for)\s+our\s+(?:meeting|visit|lunch|dinner|site\s+visit)\b"),
         // Meetings to come.
         p(Meeting, Future, r"\b(?:see|meet)\s+you\s+(?:on|next|tomorrow|this|at\s+the)\b"),
         p(Meeting, Future, r"\blook(?:ing)?\s+forward\s+to\s+(?:seeing|meeting)\s+you\b"),
@@ -240,13 +242,19 @@ pub fn intent(cleaned: &str) -> Intent {
     Intent::CheckIn
 }
 
+/// One sentence spanning the whole text (for tests and callers without sentence ranges).
+pub fn whole(text: &str) -> Vec<std::ops::Range<usize>> {
+    let all = 0..text.len();
+    vec![all]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn one(text: &str, sent: &str) -> Vec<(Channel, Tense, bool, String)> {
         let day = dates::parse_iso_day(sent).unwrap();
-        find(text, &[0..text.len()], day).into_iter().map(|m| (m.channel, m.tense, m.link, dates::iso(m.day))).collect()
+        find(text, &whole(text), day).into_iter().map(|m| (m.channel, m.tense, m.link, dates::iso(m.day))).collect()
     }
 
     #[test]
@@ -257,6 +265,7 @@ mod tests {
             "Good speaking with you earlier.",
             "Thanks for taking my call.",
             "Following up on our call, here are the numbers.",
+            "As per our conversation on Monday, the address stays valid for another week.",
             "I spoke with Ken on the phone.",
         ] {
             assert_eq!(one(text, s), vec![(Channel::Call, Tense::Past, false, s.to_string())], "{text}");
@@ -273,7 +282,7 @@ mod tests {
         assert_eq!(one("I will call you tomorrow.", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-23".into())]);
         assert_eq!(one("Let's talk on Thursday.", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-24".into())]);
         assert_eq!(one("Could we talk it through on a call tomorrow?", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-23".into())]);
-        let m = find("I'll give you a call.", &[0..21], dates::parse_iso_day(tue).unwrap());
+        let m = find("I'll give you a call.", &whole("I'll give you a call."), dates::parse_iso_day(tue).unwrap());
         assert_eq!(dates::iso(m[0].day), "2026-09-29", "undated: 7 days after the message");
         assert!(m[0].note.contains("no date"), "{}", m[0].note);
         assert_eq!(one("Speak to you on our call tomorrow.", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-23".into())], "ambiguous + later date = future");
@@ -310,7 +319,7 @@ mod tests {
     #[test]
     fn thanks_and_intent() {
         let t = "Thanks,\nDana";
-        assert_eq!(thanks(t, &[0..t.len()]), None, "a sign-off is not thanks");
+        assert_eq!(thanks(t, &whole(t)), None, "a sign-off is not thanks");
         let t = "Hi. Thanks for the forecast.";
         assert_eq!(thanks(t, &[0..3, 4..t.len()]), Some("Thanks for the forecast."));
         assert_eq!(intent("I'm sorry: the second batch will be a week late."), Intent::Reactive);

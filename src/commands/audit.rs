@@ -189,6 +189,46 @@ pub fn audit_source(state: &mut State, scorer: &Scorer, source: &mut dyn MailSou
     Ok(())
 }
 
+/// Verdicts for messages audited under another model or other rules: re-scored from the cleaned
+/// text kept in the state, so an upgrade never leaves messages out of the report (their mail is
+/// not read again).
+pub fn rescore_stale(state: &mut State, scorer: &Scorer, stats: &mut RunStats) -> anyhow::Result<()> {
+    let model_id = score::model_id();
+    let stale = state.stale_texts(&model_id)?;
+    for chunk in stale.chunks(BATCH) {
+        let cleans: Vec<CleanText> = chunk
+            .iter()
+            .map(|(_, text, spans)| CleanText {
+                segments: vec![(0..text.len(), 0)],
+                sentences: spans.iter().filter(|r| r.end <= text.len() && r.start < r.end).cloned().collect(),
+                text: text.clone(),
+            })
+            .collect();
+        let sentences: Vec<&str> = cleans.iter().flat_map(|c| c.sentences.iter().map(move |r| &c.text[r.clone()])).collect();
+        let scores = scorer.score(&sentences)?;
+        let mut at = 0;
+        let mut rows = Vec::with_capacity(chunk.len());
+        for ((hash, _, _), c) in chunk.iter().zip(&cleans) {
+            let n = c.sentences.len();
+            let a = assess(c, scores[at..at + n].to_vec(), crate::rules::check_rules(c), &DEFAULT_WEIGHTS);
+            at += n;
+            rows.push((
+                hash.clone(),
+                ScoreRow {
+                    risk: a.risk,
+                    flagged: a.flagged,
+                    tone: a.tone,
+                    findings: serde_json::to_string(&a.findings)?,
+                    sentence_risk: a.sentence_risk,
+                },
+            ));
+        }
+        state.insert_scores(&rows, &model_id)?;
+        stats.rescored += rows.len();
+    }
+    Ok(())
+}
+
 /// Audit the sent folders of one IMAP account, incrementally: only UIDs above the last one
 /// audited, unless the folder's UIDVALIDITY changed, which re-reads it all (results are keyed by
 /// Message-ID and content, so a re-scan duplicates nothing).
@@ -241,6 +281,7 @@ pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
     let mut state = State::open(&state_path)?;
     let scorer = super::check::load_scorer(&a.model, 0)?;
     let mut stats = RunStats::default();
+    rescore_stale(&mut state, &scorer, &mut stats)?;
     for p in &paths {
         let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;
         audit_source(&mut state, &scorer, source.as_mut(), &mut stats)?;

@@ -1,4 +1,5 @@
 //! One function per subcommand. Each returns the process exit code (0, 1) or an error (exit 2).
+pub mod accounts;
 pub mod audit;
 pub mod check;
 pub mod model;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check(a) => check::check(a),
         Command::Score(a) => score::score(a),
         Command::Audit(a) => audit::audit(a),
+        Command::Accounts(a) => accounts::accounts(a),
         Command::Explain(a) => explain(a),
     }
 }

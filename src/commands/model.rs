@@ -20,6 +20,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<i32> {
         out: a.out.clone(),
         seed: a.seed,
         epochs: a.epochs,
+        limit: a.limit,
         progress: std::io::stderr().is_terminal() || std::env::var_os("RAPPORT_PROGRESS").is_some(),
     };
     let t0 = std::time::Instant::now();

@@ -46,6 +46,10 @@ fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "-".into())
 }
 
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn touch(e: Option<&Evidence>) -> String {
     e.map(|e| format!("{} {}", e.date, e.channel.as_str())).unwrap_or_else(|| "never".into())
 }
@@ -416,11 +420,11 @@ pub fn html(rep: &Report) -> String {
         let anchor = a.need_rank.map(|r| format!(" id=\"acc-{r}\"")).unwrap_or_default();
         let _ = write!(
             h,
-            "<div class=\"card account\"{anchor}><h3>{} <span class=\"verdict {v}\">{v}</span> <span class=\"muted\">{} · {} contacts · {} threads · stage {}</span></h3>",
+            "<div class=\"card account\"{anchor}><h3>{} <span class=\"verdict {v}\">{v}</span> <span class=\"muted\">{} · {} · {} · stage {}</span></h3>",
             escape(&a.account),
             escape(a.domains.join(", ").as_str()),
-            a.contacts.len(),
-            a.threads,
+            plural(a.contacts.len(), "contact"),
+            plural(a.threads, "thread"),
             a.stage.name.as_str(),
             v = a.verdict.as_str()
         );

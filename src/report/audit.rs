@@ -16,6 +16,8 @@ pub struct RunStats {
     pub scored: usize,
     pub cached: usize,
     pub duplicates: usize,
+    /// Texts audited before under another model or other rules, re-scored this run.
+    pub rescored: usize,
     pub errors: Vec<(String, String)>,
 }
 
@@ -232,13 +234,14 @@ pub fn render(out: &mut dyn Write, rep: &AuditReport, format: ReportFormat) -> a
         ReportFormat::Table => {
             writeln!(
                 out,
-                "rapport audit — {} messages in {} ({} read this run: {} scored, {} from cache, {} errors)",
+                "rapport audit — {} messages in {} ({} read this run: {} scored, {} from cache, {} errors; {} re-scored for this model)",
                 rep.messages,
                 rep.state,
                 rep.run.read,
                 rep.run.scored,
                 rep.run.cached,
-                rep.run.errors.len()
+                rep.run.errors.len(),
+                rep.run.rescored
             )?;
             writeln!(
                 out,

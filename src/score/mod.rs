@@ -19,10 +19,15 @@ pub use encoder::{default_model_dir, Encoder, ENCODER_ID};
 pub use heads::Heads;
 pub use crate::tone::SentenceScores;
 
-/// Identifies encoder + heads: scores cached under another id are recomputed.
+/// Identifies what produced a verdict: the encoder, the heads, and a fingerprint of the
+/// cleaning, rules and risk code of this build. Verdicts cached under another id are recomputed.
 pub fn model_id() -> String {
     let heads = heads::EMBEDDED.map(crate::parse::sha256_hex).unwrap_or_else(|| "none".into());
-    format!("{ENCODER_ID}+heads-{}", &heads[..12.min(heads.len())])
+    format!(
+        "{ENCODER_ID}+heads-{}+verdict-{}",
+        &heads[..12.min(heads.len())],
+        env!("RAPPORT_VERDICT_FINGERPRINT")
+    )
 }
 
 /// Parse `cpu`, `cuda` or `cuda:N`.

@@ -353,6 +353,8 @@ pub struct TrainOptions {
     pub out: PathBuf,
     pub seed: i64,
     pub epochs: usize,
+    /// At most this many training rows per head (0 = all), taken evenly across the corpus.
+    pub limit: usize,
     pub progress: bool,
 }
 
@@ -360,7 +362,13 @@ pub struct TrainOptions {
 /// hold-out of its training rows (the official dev splits are only used by `eval`).
 pub fn train(encoder: &Encoder, opts: &TrainOptions) -> Result<Heads, ModelError> {
     tch::manual_seed(opts.seed);
-    let corpora = load_corpora(&opts.data)?;
+    let mut corpora = load_corpora(&opts.data)?;
+    if opts.limit > 0 {
+        for rows in &mut corpora.train {
+            let step = rows.len().div_ceil(opts.limit).max(1);
+            *rows = rows.iter().step_by(step).cloned().collect();
+        }
+    }
     let mut feats = Vec::new();
     for (spec, rows) in HEADS.iter().zip(&corpora.train) {
         feats.push(cached_features(encoder, &opts.cache_dir, &format!("train-{}", spec.name), rows, opts.progress)?);

@@ -65,6 +65,24 @@ fn sample_mailbox_audit_is_incremental() {
 }
 
 #[test]
+fn verdicts_from_another_model_or_rules_are_recomputed_without_rereading_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite3");
+    let s = state.to_str().unwrap();
+    let first = json(&audit(&["--state", s, "--format", "json"], &[]));
+    let n = first["messages"].as_u64().unwrap();
+    // As if an older rapport had scored them.
+    let c = rusqlite::Connection::open(&state).unwrap();
+    c.execute("UPDATE scores SET model_id = 'an-older-model', flagged = 0, findings = '[]'", []).unwrap();
+    drop(c);
+    let v = json(&audit(&["--state", s, "--format", "json"], &[]));
+    assert_eq!(v["run"]["read"], 0, "no mail is read again");
+    assert_eq!(v["run"]["rescored"].as_u64().unwrap(), sqlite_count(&state, "SELECT count(DISTINCT clean_hash) FROM messages") as u64);
+    assert_eq!(v["messages"], n);
+    assert_eq!(v["flagged_count"], first["flagged_count"], "the same verdicts as a fresh audit");
+}
+
+#[test]
 fn html_report_renders_in_chromium() {
     let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok()) else {
         eprintln!("skipping: chromium is not installed (scripts/install-test-deps.sh installs it)");

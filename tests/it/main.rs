@@ -1,5 +1,6 @@
 //! rapport's integration tests, one binary (`cargo test --test it`). They run the real binary,
 //! the real model and real SQLite files.
+mod accounts;
 mod audit;
 mod bad_input;
 mod check;

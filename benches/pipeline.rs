@@ -1,0 +1,64 @@
+//! Throughput of each stage over the library API (criterion): parse, clean, rules, and scoring
+//! with the real model (its load is timed apart, once, and printed). Input: the sample mailbox and
+//! the mail fixtures, plus the 512 real Enron sent messages when ../shared/datasets is present.
+//!
+//! `cargo bench --bench pipeline`
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use rapport::source::{open_path, RawMail};
+
+fn corpus() -> Vec<RawMail> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs: Vec<PathBuf> = vec![root.join("examples/sample-sent"), root.join("tests/fixtures/mail")];
+    let enron = root.join("../shared/datasets/enron/maildir");
+    if enron.is_dir() {
+        dirs.push(enron);
+    } else {
+        eprintln!("note: {} not found; benchmarking the shipped mail only", enron.display());
+    }
+    dirs.iter()
+        .flat_map(|d| open_path(d, 1 << 26).expect("open").mails().filter_map(Result::ok).collect::<Vec<_>>())
+        .collect()
+}
+
+fn stages(c: &mut Criterion) {
+    let raws = corpus();
+    let bytes: u64 = raws.iter().map(|r| r.bytes.len() as u64).sum();
+    let parsed: Vec<_> = raws.iter().filter_map(|r| rapport::parse::parse(r).ok()).collect();
+    let cleaned: Vec<_> = parsed.iter().map(|p| rapport::clean::clean(&p.body)).collect();
+    eprintln!("{} messages ({} bytes), {} parsed", raws.len(), bytes, parsed.len());
+
+    let mut g = c.benchmark_group("pipeline");
+    g.throughput(Throughput::Elements(raws.len() as u64));
+    g.bench_function("parse (messages)", |b| b.iter(|| raws.iter().filter_map(|r| rapport::parse::parse(r).ok()).count()));
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("parse (bytes)", |b| b.iter(|| raws.iter().filter_map(|r| rapport::parse::parse(r).ok()).count()));
+    g.throughput(Throughput::Elements(parsed.len() as u64));
+    g.bench_function("clean", |b| b.iter(|| parsed.iter().map(|p| rapport::clean::clean(&p.body).sentences.len()).sum::<usize>()));
+    g.bench_function("rules", |b| b.iter(|| cleaned.iter().map(|c| rapport::rules::check_rules(c).len()).sum::<usize>()));
+    g.finish();
+
+    // The model: load once (timed apart), then score the sample mailbox's sentences.
+    rapport::score::set_threads(2);
+    let t = Instant::now();
+    let scorer = rapport::score::Scorer::load(&rapport::score::default_model_dir(None), tch::Device::Cpu).expect("model");
+    eprintln!("model load: {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let sample: Vec<_> = cleaned.iter().take(12).collect();
+    let sentences: Vec<String> = sample.iter().flat_map(|c| c.sentences.iter().map(|r| c.text[r.clone()].to_string())).collect();
+    let mut g = c.benchmark_group("score");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(sample.len() as u64));
+    g.bench_function(format!("score {} messages ({} sentences)", sample.len(), sentences.len()), |b| {
+        b.iter_batched(
+            || sentences.iter().map(String::as_str).collect::<Vec<_>>(),
+            |s| scorer.score(&s).expect("score").len(),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
