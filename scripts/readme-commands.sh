@@ -64,9 +64,6 @@ if [ -d "$data" ]; then
   contains out "sst2-dev" "eval prints the SST-2 figure"
   expect 0 "calibrate on the labelled Enron mail" -- $bin calibrate --out "$tmp/risk-weights.json"
   contains out '"kappa_binary"' "calibrate reports the labellers' agreement"
-  if [ -x scripts/bench-score.sh ]; then
-    expect 0 "the scoring speed comparison (20 messages)" -- scripts/bench-score.sh 20
-  fi
 else
   echo "skipping train/eval/calibrate/bench-score: $data not found"
 fi
