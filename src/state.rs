@@ -177,27 +177,12 @@ impl State {
         {
             let mut ins = tx
                 .prepare_cached(
-                    "INSERT INTO scores(clean_hash, model_id, risk, flagged, tone_negative, tone_neutral, tone_positive,
-                        findings, sentence_risk, scored_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT(clean_hash, model_id) DO NOTHING",
+                    INSERT_SCORE,
                 )
                 .map_err(err)?;
             let t = now();
             for (hash, s) in scores {
-                ins.execute(params![
-                    hash,
-                    model_id,
-                    s.risk as f64,
-                    s.flagged,
-                    s.tone.negative as f64,
-                    s.tone.neutral as f64,
-                    s.tone.positive as f64,
-                    s.findings,
-                    serde_json::to_string(&s.sentence_risk).unwrap_or_default(),
-                    t
-                ])
-                .map_err(err)?;
+                insert_score(&mut ins, hash, model_id, s, t).map_err(err)?;
             }
         }
         tx.commit().map_err(err)
@@ -229,10 +214,7 @@ impl State {
                 .map_err(err)?;
             let mut ins_score = tx
                 .prepare_cached(
-                    "INSERT INTO scores(clean_hash, model_id, risk, flagged, tone_negative, tone_neutral, tone_positive,
-                        findings, sentence_risk, scored_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT(clean_hash, model_id) DO NOTHING",
+                    INSERT_SCORE,
                 )
                 .map_err(err)?;
             let mut ins_seen = tx
@@ -262,20 +244,7 @@ impl State {
                     ])
                     .map_err(err)?;
                 if let Some(s) = s {
-                    ins_score
-                        .execute(params![
-                            m.clean_hash,
-                            model_id,
-                            s.risk as f64,
-                            s.flagged,
-                            s.tone.negative as f64,
-                            s.tone.neutral as f64,
-                            s.tone.positive as f64,
-                            s.findings,
-                            serde_json::to_string(&s.sentence_risk).unwrap_or_default(),
-                            t
-                        ])
-                        .map_err(err)?;
+                    insert_score(&mut ins_score, &m.clean_hash, model_id, s, t).map_err(err)?;
                 }
                 ins_seen.execute(params![m.origin, m.message_key, t, Option::<String>::None]).map_err(err)?;
             }
@@ -294,6 +263,27 @@ impl State {
         }
         tx.commit().map_err(err)
     }
+}
+
+const INSERT_SCORE: &str = "INSERT INTO scores(clean_hash, model_id, risk, flagged, tone_negative, tone_neutral,
+        tone_positive, findings, sentence_risk, scored_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT(clean_hash, model_id) DO NOTHING";
+
+/// One verdict into the score cache (a verdict already there for this text and model is kept).
+fn insert_score(stmt: &mut rusqlite::CachedStatement<'_>, clean_hash: &str, model_id: &str, s: &ScoreRow, t: i64) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        clean_hash,
+        model_id,
+        s.risk as f64,
+        s.flagged,
+        s.tone.negative as f64,
+        s.tone.neutral as f64,
+        s.tone.positive as f64,
+        s.findings,
+        serde_json::to_string(&s.sentence_risk).unwrap_or_default(),
+        t
+    ])
 }
 
 /// The state's lock file.
