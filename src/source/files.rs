@@ -367,7 +367,7 @@ impl MailSource for StdinSource {
         let mut bytes = Vec::new();
         let res = std::io::stdin()
             .lock()
-            .take(self.max_bytes + 1)
+            .take(self.max_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(IngestError::Stdin)
             .and_then(|_| {

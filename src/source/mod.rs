@@ -115,7 +115,7 @@ pub fn read_file_limited(path: &Path, limit: u64, origin: SourceRef) -> Result<R
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     BufReader::new(File::open(path).map_err(io)?)
-        .take(limit + 1)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes.len() as u64 > limit {
