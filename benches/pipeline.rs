@@ -43,7 +43,11 @@ fn stages(c: &mut Criterion) {
     // The model: load once (timed apart), then score the sample mailbox's sentences.
     rapport::score::set_threads(2);
     let t = Instant::now();
-    let scorer = rapport::score::Scorer::load(&rapport::score::default_model_dir(None), tch::Device::Cpu).expect("model");
+    let scorer = rapport::score::Scorer::load(
+        &rapport::score::default_model_dir(None),
+        tch::Device::Cpu,
+        rapport::score::Precision::resolve("auto", tch::Device::Cpu).expect("auto"),
+    ).expect("model");
     eprintln!("model load: {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
     let sample: Vec<_> = cleaned.iter().take(12).collect();
     let sentences: Vec<String> = sample.iter().flat_map(|c| c.sentences.iter().map(|r| c.text[r.clone()].to_string())).collect();

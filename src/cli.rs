@@ -54,6 +54,10 @@ pub struct ModelArgs {
     /// libtorch threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// The encoder's arithmetic: auto (bf16 on a CPU with native bfloat16 instructions, else
+    /// f32), f32 or bf16. `rapport eval` measures what bf16 costs in accuracy.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "f32", "bf16"])]
+    pub precision: String,
 }
 
 #[derive(Debug, clap::Args)]

@@ -89,7 +89,7 @@ pub fn accounts(a: AccountsArgs) -> anyhow::Result<i32> {
         };
         let path = a.state.clone().unwrap_or(default);
         let mut st = State::open(&path)?;
-        let scorer = super::check::load_scorer(&a.model, 0)?;
+        let scorer = super::audit::LazyScorer::new(&a.model);
         rescore_stale(&mut st, &scorer, &mut stats)?;
         for p in &paths {
             let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;

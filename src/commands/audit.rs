@@ -1,7 +1,7 @@
 //! `rapport audit`: read outgoing mail, score every message not seen before, keep state in
 //! SQLite, write a report. Parsing and cleaning run in parallel (rayon); the scorer runs on this
 //! thread over each batch's sentences at once (length-sorted inside the encoder).
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,8 @@ use crate::clean::{clean, CleanText};
 use crate::findings::Severity;
 use crate::parse::{self, sha256_hex, ParsedMail};
 use crate::report::audit::{self as report, AuditReport, RunStats};
-use crate::score::{self, Scorer};
+use crate::cli::ModelArgs;
+use crate::score::{self, Scorer, SentenceScores};
 use crate::config::Config;
 use crate::source::imap::{ImapConfig, ImapSession, ImapSource};
 use crate::source::{open_path, MailSource, RawMail, SourceRef};
@@ -22,6 +23,57 @@ use crate::tone::{assess, DEFAULT_WEIGHTS};
 
 /// Messages per batch: one transaction, one scorer call.
 pub const BATCH: usize = 128;
+
+/// The scorer, loaded on first use: an audit that finds nothing new to score never loads the
+/// model (a nightly re-run over an unchanged mailbox costs the reading, not the model's start).
+/// It remembers the scores of the run's sentences, so a sentence that recurs (greetings,
+/// sign-offs, templates) goes through the model once per run.
+pub struct LazyScorer<'a> {
+    args: &'a ModelArgs,
+    cell: once_cell::unsync::OnceCell<Scorer>,
+    memo: std::cell::RefCell<HashMap<String, SentenceScores>>,
+}
+
+/// Sentences the run remembers (about 20 MB); past it the memory is cleared, so it stays flat.
+const MEMO_MAX: usize = 100_000;
+
+impl<'a> LazyScorer<'a> {
+    pub fn new(args: &'a ModelArgs) -> Self {
+        Self { args, cell: once_cell::unsync::OnceCell::new(), memo: Default::default() }
+    }
+
+    pub fn get(&self) -> anyhow::Result<&Scorer> {
+        self.cell.get_or_try_init(|| super::check::load_scorer(self.args, 0))
+    }
+
+    /// Scores of `sentences`, in order; only sentences new to this run reach the model
+    /// (counted in `stats.encoded`).
+    pub fn score(&self, sentences: &[&str], stats: &mut RunStats) -> anyhow::Result<Vec<SentenceScores>> {
+        let mut memo = self.memo.borrow_mut();
+        let mut fresh: HashMap<&str, usize> = HashMap::new();
+        let mut todo: Vec<&str> = Vec::new();
+        for &s in sentences {
+            if !memo.contains_key(s) && !fresh.contains_key(s) {
+                fresh.insert(s, todo.len());
+                todo.push(s);
+            }
+        }
+        let new = if todo.is_empty() { Vec::new() } else { self.get()?.score(&todo)? };
+        stats.encoded += todo.len();
+        let out = sentences
+            .iter()
+            .map(|s| match fresh.get(s) {
+                Some(&k) => new[k],
+                None => memo[*s],
+            })
+            .collect();
+        if memo.len() + todo.len() > MEMO_MAX {
+            memo.clear();
+        }
+        memo.extend(todo.into_iter().zip(new).map(|(s, v)| (s.to_string(), v)));
+        Ok(out)
+    }
+}
 
 /// The sample mailbox shipped with rapport.
 pub fn sample_mailbox() -> PathBuf {
@@ -66,7 +118,7 @@ fn row(p: &Prepared) -> MessageRow {
 }
 
 /// Score one batch of raw messages and write it in one transaction.
-pub fn process_batch(state: &mut State, scorer: &Scorer, model_id: &str, raws: Vec<RawMail>, stats: &mut RunStats) -> anyhow::Result<()> {
+pub fn process_batch(state: &mut State, scorer: &LazyScorer, model_id: &str, raws: Vec<RawMail>, stats: &mut RunStats) -> anyhow::Result<()> {
     // The highest IMAP UID in this batch becomes the folder's mark, in the same transaction.
     let mark = raws
         .iter()
@@ -105,22 +157,19 @@ pub fn process_batch(state: &mut State, scorer: &Scorer, model_id: &str, raws: V
             }
         }
     }
-    // One scorer call over every distinct sentence of the batch.
-    let mut sentences: Vec<&str> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for p in &todo {
-        for r in &p.clean.sentences {
-            let s = &p.clean.text[r.clone()];
-            index.entry(s).or_insert_with(|| {
-                sentences.push(s);
-                sentences.len() - 1
-            });
-        }
-    }
-    let scores = scorer.score(&sentences)?;
+    // One scorer call over the sentences of the batch (each distinct one encoded once per run).
+    let sentences: Vec<&str> = todo
+        .iter()
+        .flat_map(|p| p.clean.sentences.iter().map(|r| &p.clean.text[r.clone()]))
+        .collect();
+    stats.sentences += sentences.len();
+    let scores = scorer.score(&sentences, stats)?;
     let mut done: HashSet<&str> = HashSet::new();
+    let mut at = 0;
     for p in todo {
-        let sc = p.clean.sentences.iter().map(|r| scores[index[&p.clean.text[r.clone()]]]).collect();
+        let n = p.clean.sentences.len();
+        let sc = scores[at..at + n].to_vec();
+        at += n;
         let rules = crate::rules::check_rules(&p.clean);
         let a = assess(&p.clean, sc, rules, &DEFAULT_WEIGHTS);
         let s = ScoreRow {
@@ -160,7 +209,7 @@ fn progress_bar(name: &str) -> indicatif::ProgressBar {
 }
 
 /// Audit one source into the state.
-pub fn audit_source(state: &mut State, scorer: &Scorer, source: &mut dyn MailSource, stats: &mut RunStats) -> anyhow::Result<()> {
+pub fn audit_source(state: &mut State, scorer: &LazyScorer, source: &mut dyn MailSource, stats: &mut RunStats) -> anyhow::Result<()> {
     let model_id = score::model_id();
     let seen = state.seen_keys()?;
     let bar = progress_bar(&source.describe());
@@ -192,7 +241,7 @@ pub fn audit_source(state: &mut State, scorer: &Scorer, source: &mut dyn MailSou
 /// Verdicts for messages audited under another model or other rules: re-scored from the cleaned
 /// text kept in the state, so an upgrade never leaves messages out of the report (their mail is
 /// not read again).
-pub fn rescore_stale(state: &mut State, scorer: &Scorer, stats: &mut RunStats) -> anyhow::Result<()> {
+pub fn rescore_stale(state: &mut State, scorer: &LazyScorer, stats: &mut RunStats) -> anyhow::Result<()> {
     let model_id = score::model_id();
     let stale = state.stale_texts(&model_id)?;
     for chunk in stale.chunks(BATCH) {
@@ -205,7 +254,8 @@ pub fn rescore_stale(state: &mut State, scorer: &Scorer, stats: &mut RunStats) -
             })
             .collect();
         let sentences: Vec<&str> = cleans.iter().flat_map(|c| c.sentences.iter().map(move |r| &c.text[r.clone()])).collect();
-        let scores = scorer.score(&sentences)?;
+        stats.sentences += sentences.len();
+        let scores = scorer.score(&sentences, stats)?;
         let mut at = 0;
         let mut rows = Vec::with_capacity(chunk.len());
         for ((hash, _, _), c) in chunk.iter().zip(&cleans) {
@@ -232,7 +282,7 @@ pub fn rescore_stale(state: &mut State, scorer: &Scorer, stats: &mut RunStats) -
 /// Audit the sent folders of one IMAP account, incrementally: only UIDs above the last one
 /// audited, unless the folder's UIDVALIDITY changed, which re-reads it all (results are keyed by
 /// Message-ID and content, so a re-scan duplicates nothing).
-pub fn audit_imap(state: &mut State, scorer: &Scorer, cfg: &ImapConfig, max_bytes: u64, stats: &mut RunStats) -> anyhow::Result<()> {
+pub fn audit_imap(state: &mut State, scorer: &LazyScorer, cfg: &ImapConfig, max_bytes: u64, stats: &mut RunStats) -> anyhow::Result<()> {
     let mut session = ImapSession::connect(cfg)?;
     let mut plan = Vec::new();
     for folder in session.sent_folders()? {
@@ -279,7 +329,7 @@ pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
     };
     let state_path = a.state.clone().unwrap_or(default);
     let mut state = State::open(&state_path)?;
-    let scorer = super::check::load_scorer(&a.model, 0)?;
+    let scorer = LazyScorer::new(&a.model);
     let mut stats = RunStats::default();
     rescore_stale(&mut state, &scorer, &mut stats)?;
     for p in &paths {

@@ -54,7 +54,8 @@ pub fn assess_mail(scorer: &Scorer, mail: &ParsedMail) -> Result<(CleanText, Ass
 pub fn load_scorer(m: &crate::cli::ModelArgs, default_threads: usize) -> anyhow::Result<Scorer> {
     score::set_threads(if m.threads == 0 { default_threads } else { m.threads });
     let device = score::parse_device(&m.device).map_err(anyhow::Error::msg)?;
-    Ok(Scorer::load(&score::default_model_dir(m.model_dir.as_deref()), device)?)
+    let precision = score::Precision::resolve(&m.precision, device).map_err(anyhow::Error::msg)?;
+    Ok(Scorer::load(&score::default_model_dir(m.model_dir.as_deref()), device, precision)?)
 }
 
 pub fn check(a: CheckArgs) -> anyhow::Result<i32> {

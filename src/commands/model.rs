@@ -9,10 +9,16 @@ use crate::score::{self, train, Encoder, Heads};
 pub fn load_encoder(m: &ModelArgs) -> anyhow::Result<Encoder> {
     score::set_threads(m.threads);
     let device = score::parse_device(&m.device).map_err(anyhow::Error::msg)?;
-    Ok(Encoder::load(&score::default_model_dir(m.model_dir.as_deref()), device)?)
+    let precision = score::Precision::resolve(&m.precision, device).map_err(anyhow::Error::msg)?;
+    Ok(Encoder::load(&score::default_model_dir(m.model_dir.as_deref()), device, precision)?)
 }
 
-pub fn train(a: TrainArgs) -> anyhow::Result<i32> {
+pub fn train(mut a: TrainArgs) -> anyhow::Result<i32> {
+    // The committed heads are trained on float32 features: `auto` does not switch training to
+    // bf16 on a machine that has it (ask for it with --precision bf16).
+    if a.model.precision == "auto" {
+        a.model.precision = "f32".into();
+    }
     let encoder = load_encoder(&a.model)?;
     let opts = train::TrainOptions {
         data: a.data.clone(),

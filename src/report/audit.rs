@@ -16,6 +16,10 @@ pub struct RunStats {
     pub scored: usize,
     pub cached: usize,
     pub duplicates: usize,
+    /// Sentences of the texts scored this run.
+    pub sentences: usize,
+    /// Sentences run through the encoder this run (distinct within each batch).
+    pub encoded: usize,
     /// Texts audited before under another model or other rules, re-scored this run.
     pub rescored: usize,
     pub errors: Vec<(String, String)>,

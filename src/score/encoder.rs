@@ -107,6 +107,7 @@ pub struct Encoder {
     model: BertModel<BertEmbeddings>,
     tokenizer: Tokenizer,
     device: Device,
+    precision: super::Precision,
     pub max_tokens: usize,
     cls: u32,
     sep: u32,
@@ -114,7 +115,7 @@ pub struct Encoder {
 
 impl Encoder {
     /// Load and verify the encoder from `dir`.
-    pub fn load(dir: &Path, device: Device) -> Result<Self, ModelError> {
+    pub fn load(dir: &Path, device: Device, precision: super::Precision) -> Result<Self, ModelError> {
         let t0 = std::time::Instant::now();
         let timings = std::env::var_os("RAPPORT_TIMINGS").is_some();
         let lap = |what: &str| {
@@ -170,6 +171,9 @@ impl Encoder {
         if let Err(e) = vs.load(&weights) {
             return Err(prefer_side(side, ModelError::Load { path: weights, message: e.to_string() }));
         }
+        if precision == super::Precision::Bf16 {
+            vs.bfloat16();
+        }
         vs.freeze();
         lap("weights loaded");
         let tokenizer = side
@@ -189,6 +193,7 @@ impl Encoder {
             model,
             tokenizer,
             device,
+            precision,
             max_tokens: DEFAULT_MAX_TOKENS,
             cls,
             sep,
@@ -197,6 +202,10 @@ impl Encoder {
 
     pub fn device(&self) -> Device {
         self.device
+    }
+
+    pub fn precision(&self) -> super::Precision {
+        self.precision
     }
 
     /// Word-piece ids of `text` without special tokens.
@@ -238,7 +247,11 @@ impl Encoder {
         }
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&k| windows[k].1.len());
-        let mut pooled: Vec<Option<Tensor>> = (0..windows.len()).map(|_| None).collect();
+        if windows.is_empty() {
+            return Ok(Tensor::zeros([0, FEATURES], (Kind::Float, Device::Cpu)));
+        }
+        // Pooled features of every window, in window order.
+        let pooled = Tensor::zeros([windows.len() as i64, FEATURES], (Kind::Float, Device::Cpu));
         let mut start = 0;
         while start < order.len() {
             // Grow the batch while the padded size (n * longest) stays within budget.
@@ -248,32 +261,24 @@ impl Encoder {
             }
             let idx = &order[start..end];
             let feats = self.forward(idx.iter().map(|&k| windows[k].1.as_slice()))?;
-            for (row, &k) in idx.iter().enumerate() {
-                pooled[k] = Some(feats.get(row as i64));
-            }
+            let rows: Vec<i64> = idx.iter().map(|&k| k as i64).collect();
+            let mut pooled = pooled.shallow_clone();
+            let _ = tch::no_grad(|| pooled.index_copy_(0, &Tensor::from_slice(&rows), &feats));
             start = end;
         }
+        // Windows are in text order: one window per text is the common case.
+        if windows.len() == texts.len() {
+            return Ok(pooled);
+        }
         // Average the windows of each text, weighted by their length.
-        let mut sums: Vec<Option<(Tensor, f64)>> = (0..texts.len()).map(|_| None).collect();
-        for (k, (i, w)) in windows.iter().enumerate() {
-            let f = pooled[k].take().expect("every window encoded");
-            let weight = w.len() as f64;
-            sums[*i] = Some(match sums[*i].take() {
-                None => (f * weight, weight),
-                Some((acc, tw)) => (acc + f * weight, tw + weight),
-            });
-        }
-        let rows: Vec<Tensor> = sums
-            .into_iter()
-            .map(|s| {
-                let (acc, tw) = s.expect("every text has a window");
-                acc / tw
-            })
-            .collect();
-        if rows.is_empty() {
-            return Ok(Tensor::zeros([0, FEATURES], (Kind::Float, Device::Cpu)));
-        }
-        Ok(Tensor::stack(&rows, 0))
+        let text: Vec<i64> = windows.iter().map(|(i, _)| *i as i64).collect();
+        let weight: Vec<f32> = windows.iter().map(|(_, w)| w.len() as f32).collect();
+        let text = Tensor::from_slice(&text);
+        let weight = Tensor::from_slice(&weight);
+        let n = texts.len() as i64;
+        let sums = Tensor::zeros([n, FEATURES], (Kind::Float, Device::Cpu)).index_add(0, &text, &(&pooled * weight.unsqueeze(1)));
+        let total = Tensor::zeros([n], (Kind::Float, Device::Cpu)).index_add(0, &text, &weight);
+        Ok(sums / total.unsqueeze(1))
     }
 
     /// One forward pass over windows of (possibly) different lengths: right-padded, masked

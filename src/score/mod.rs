@@ -19,6 +19,9 @@ pub use encoder::{default_model_dir, Encoder, ENCODER_ID};
 pub use heads::Heads;
 pub use crate::tone::SentenceScores;
 
+/// The libtorch rapport is built against (torch-sys checks it at build time).
+pub const LIBTORCH_VERSION: &str = "libtorch 2.4.0 (PyPI torch==2.4.0 wheel, tch 0.17)";
+
 /// Identifies what produced a verdict: the encoder, the heads, and a fingerprint of the
 /// cleaning, rules and risk code of this build. Verdicts cached under another id are recomputed.
 pub fn model_id() -> String {
@@ -56,6 +59,49 @@ pub fn prepare_device(device: Device) -> Result<(), ModelError> {
     Ok(())
 }
 
+/// The arithmetic the encoder runs in. `Bf16` halves the encoder's time on CPUs with native
+/// bfloat16 dot products (AVX-512 BF16, AMX) at a cost measured by `rapport eval` (see
+/// models/README.md); the heads always run in float32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    Bf16,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+        }
+    }
+
+    /// `f32`, `bf16`, or `auto`: bf16 on a CPU with native bfloat16 instructions, else f32 (on
+    /// CUDA, f32 until bf16 has been measured there).
+    pub fn resolve(arg: &str, device: Device) -> Result<Self, String> {
+        match arg {
+            "f32" => Ok(Precision::F32),
+            "bf16" => Ok(Precision::Bf16),
+            "auto" => Ok(if device == Device::Cpu && cpu_has_native_bf16() { Precision::Bf16 } else { Precision::F32 }),
+            other => Err(format!("unknown precision {other:?}: use auto, f32 or bf16")),
+        }
+    }
+}
+
+/// Whether this CPU computes bfloat16 dot products natively (Linux: `avx512_bf16` or `amx_bf16`
+/// in /proc/cpuinfo). Without them libtorch emulates bf16 and it is slower than f32.
+pub fn cpu_has_native_bf16() -> bool {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .map(|s| {
+            s.lines()
+                .filter(|l| l.starts_with("flags"))
+                .take(1)
+                .any(|l| l.split_whitespace().any(|f| f == "avx512_bf16" || f == "amx_bf16"))
+        })
+        .unwrap_or(false)
+}
+
 /// Set libtorch's intra-op threads (0 = leave libtorch's default).
 pub fn set_threads(n: usize) {
     if n > 0 {
@@ -71,8 +117,8 @@ pub struct Scorer {
 }
 
 impl Scorer {
-    pub fn load(model_dir: &Path, device: Device) -> Result<Self, ModelError> {
-        let encoder = Encoder::load(model_dir, device)?;
+    pub fn load(model_dir: &Path, device: Device, precision: Precision) -> Result<Self, ModelError> {
+        let encoder = Encoder::load(model_dir, device, precision)?;
         let heads = Heads::embedded(device)?;
         let batch_tokens = if device == Device::Cpu { 4096 } else { 65536 };
         Ok(Self {

@@ -277,6 +277,10 @@ pub fn cached_features(
     let mut h = Sha256::new();
     h.update(ENCODER_ID.as_bytes());
     h.update(format!("{POOLED_LAYERS:?}/{}", encoder.max_tokens).as_bytes());
+    // Features computed in bf16 are cached apart (f32 keys are unchanged from before bf16).
+    if encoder.precision() != super::Precision::F32 {
+        h.update(encoder.precision().as_str().as_bytes());
+    }
     for r in rows {
         h.update(r.text.as_bytes());
         h.update([0u8]);

@@ -119,3 +119,30 @@ fn a_missing_or_corrupt_model_names_the_file_and_the_fix() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("model.safetensors") && err.contains("sha256"), "{err}");
 }
+
+#[test]
+fn bf16_and_f32_agree_on_the_example_drafts() {
+    // `--precision auto` picks bf16 on CPUs with native bfloat16; it must not change verdicts.
+    for draft in ["examples/drafts/rude.eml", "examples/drafts/friendly.eml"] {
+        let v: Vec<serde_json::Value> = ["f32", "bf16"]
+            .iter()
+            .map(|p| {
+                let (_, out, err) = run(&["check", "--format", "json", "--precision", p, draft]);
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{draft} --precision {p}: {e}\n{err}"))
+            })
+            .collect();
+        let risk = |j: &serde_json::Value| j["risk"].as_f64().unwrap();
+        assert!((risk(&v[0]) - risk(&v[1])).abs() < 0.02, "{draft}: risk f32 {} vs bf16 {}", risk(&v[0]), risk(&v[1]));
+        assert_eq!(v[0]["flagged"], v[1]["flagged"], "{draft}");
+        let warnings = |j: &serde_json::Value| -> Vec<String> {
+            j["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["severity"] != "info")
+                .map(|f| format!("{} {}", f["code"], f["span"]))
+                .collect()
+        };
+        assert_eq!(warnings(&v[0]), warnings(&v[1]), "{draft}: findings above info differ");
+    }
+}
