@@ -57,20 +57,9 @@ max_attempts="${max_attempts:-$((runs * 3))}"
 
 # --- environment: venv with torch 2.4.0, the encoder, the Python peer's packages ----------------
 eval "$("$root/setup/setup.sh")"
-py="$(command -v python)" # setup.sh puts its venv's bin/ first on PATH
-"$py" -c 'import torch' 2>/dev/null || die "$py (from setup/setup.sh's PATH) does not import torch"
+# shellcheck source=scripts/peers-env.sh
+source "$root/scripts/peers-env.sh"
 model_dir="$RAPPORT_BAKED_MODEL_DIR"
-venv="$(dirname "$(dirname "$py")")"
-peers="$root/setup/requirements-peers.txt"
-stamp="$venv/.rapport-peers-$(sha256sum "$peers" | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  log "installing setup/requirements-peers.txt (transformers and its dependencies) into $venv"
-  "$py" -m pip install -q --disable-pip-version-check --no-input \
-    --require-hashes --no-deps --only-binary=:all: -r "$peers" \
-    || die "pip could not install setup/requirements-peers.txt"
-  touch "$stamp"
-fi
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 # Neither tool may get more threads than asked for from the environment.
 unset OMP_NUM_THREADS MKL_NUM_THREADS
 

@@ -32,6 +32,7 @@ pub mod rules;
 pub mod score;
 pub mod secret;
 pub mod state;
+pub mod synth;
 pub mod tone;
 
 #[cfg(feature = "model")]

@@ -1,6 +1,7 @@
 //! One function per subcommand. Each returns the process exit code (0, 1) or an error (exit 2).
 pub mod accounts;
 pub mod audit;
+pub mod bench;
 pub mod check;
 pub mod model;
 pub mod score;
@@ -40,7 +41,23 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(a) => audit::audit(a),
         Command::Accounts(a) => accounts::accounts(a),
         Command::Explain(a) => explain(a),
+        Command::Bench(a) => bench::bench(a),
     }
+}
+
+/// A progress bar over `len` steps on standard error (hidden when it is not a terminal).
+pub fn progress(len: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    bar
 }
 
 fn explain(a: crate::cli::ExplainArgs) -> anyhow::Result<i32> {

@@ -2,6 +2,7 @@
 //! the real model and real SQLite files.
 mod accounts;
 mod audit;
+mod bench;
 mod bad_input;
 mod check;
 mod clean;
