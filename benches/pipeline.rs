@@ -1,4 +1,5 @@
-//! Throughput of each stage over the library API (criterion): parse, clean, rules, and scoring
+//! Throughput of each stage over the library API (criterion): parse, clean, rules, accounts
+//! aggregation (10,000 messages in `rapport bench`'s synthetic headers), and scoring
 //! with the real model (its load is timed apart, once, and printed). Input: the sample mailbox and
 //! the mail fixtures, plus the 512 real Enron sent messages when ../shared/datasets is present.
 //!
@@ -38,6 +39,52 @@ fn stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(parsed.len() as u64));
     g.bench_function("clean", |b| b.iter(|| parsed.iter().map(|p| rapport::clean::clean(&p.body).sentences.len()).sum::<usize>()));
     g.bench_function("rules", |b| b.iter(|| cleaned.iter().map(|c| rapport::rules::check_rules(c).len()).sum::<usize>()));
+    g.finish();
+
+    // Accounts aggregation over 10,000 messages: the corpus' bodies in `rapport bench`'s
+    // synthetic headers (144 customer domains, two years of dates), parsed and cleaned as the
+    // audit stores them.
+    let bodies: Vec<rapport::synth::Body> = parsed
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.body.trim().is_empty())
+        .map(|(i, p)| rapport::synth::Body { id: i.to_string(), subject: p.subject.clone().unwrap_or_default(), body: p.body.clone() })
+        .collect();
+    let n = 10_000;
+    let messages: Vec<rapport::accounts::Message> = (0..n)
+        .map(|i| {
+            let m = rapport::synth::message(&bodies, n, i);
+            let raw = RawMail { origin: rapport::source::SourceRef::Stdin, bytes: m.bytes.into_bytes() };
+            let p = rapport::parse::parse(&raw).expect("synthetic mail parses");
+            let c = rapport::clean::clean(&p.body);
+            rapport::accounts::Message {
+                message_key: p.message_id.clone().unwrap_or_default(),
+                message_id: p.message_id.clone(),
+                origin: format!("bench:{i}"),
+                sender: p.from.as_ref().map(|f| f.address.clone()),
+                recipients: p.recipients().map(|r| r.address.clone()).collect(),
+                date: p.date,
+                subject: p.subject.clone(),
+                in_reply_to: p.in_reply_to.clone(),
+                references: p.references.clone(),
+                calendar: vec![],
+                sentences: c.sentences.clone(),
+                cleaned: c.text,
+                flagged: Some(i % 7 == 0),
+            }
+        })
+        .collect();
+    let opts = rapport::accounts::Options {
+        as_of: rapport::accounts::dates::days_from_civil(2002, 1, 1),
+        window_days: 90,
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("accounts");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function(format!("aggregate {n} messages"), |b| {
+        b.iter(|| rapport::accounts::build(&messages, &rapport::accounts::Extra::default(), &opts).accounts.len())
+    });
     g.finish();
 
     // The model: load once (timed apart), then score the sample mailbox's sentences.

@@ -64,8 +64,17 @@ if [ -d "$data" ]; then
   contains out "sst2-dev" "eval prints the SST-2 figure"
   expect 0 "calibrate on the labelled Enron mail" -- $bin calibrate --out "$tmp/risk-weights.json"
   contains out '"kappa_binary"' "calibrate reports the labellers' agreement"
+  # The README's benchmarks, shortened: 1k messages instead of 1k/10k/100k, 50 rows for bench-score.
+  expect 0 "rapport bench with its peers (1k messages)" -- scripts/bench.sh --sizes 1k --latency-sample 50 --work "$tmp/bench" --json "$tmp/bench.json"
+  contains out "Python transformers" "bench compares with the Python pipeline"
+  contains out "Per-message latency" "bench prints the per-message latency"
+  expect 0 "rapport bench alone" -- $bin bench --sizes 1k --formats maildir --latency-sample 20 --work "$tmp/bench"
+  contains out "Peers: skipped" "bench without --python says the peers were skipped"
+  expect 0 "the stage benchmarks (criterion)" -- cargo bench --locked --bench pipeline -- --warm-up-time 1 --measurement-time 2 --sample-size 10
+  expect 0 "bench-score (50 rows)" -- scripts/bench-score.sh 50 --max-load 100 --load-tries 0
+  contains out "rapport" "bench-score prints its table"
 else
-  echo "skipping train/eval/calibrate/bench-score: $data not found"
+  echo "skipping train/eval/calibrate/bench: $data not found"
 fi
 expect 0 "fuzzing parse+clean for 30 s" -- scripts/fuzz.sh 30 parse_clean
 

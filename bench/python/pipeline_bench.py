@@ -5,7 +5,7 @@ Reads JSON Lines {"id", "text"} (the same file `rapport score` reads), loads
 sentence-transformers/all-MiniLM-L6-v2 from a local folder (HF BERT layout: model.safetensors,
 config.json, tokenizer.json, vocab.txt) as AutoModelForSequenceClassification with num_labels=3,
 and runs transformers.pipeline("text-classification") over every text, one input per message,
-batch_size=32, truncation at 256 tokens, on the CPU. Prints one JSON object on stdout.
+batch_size=32, truncation at 256 tokens, on the CPU (or --device cuda). Prints one JSON object on stdout.
 
 The classification head is freshly initialised (the encoder checkpoint has none): the labels it
 gives mean nothing. This is a SPEED peer only; it measures what the same encoder costs when driven
@@ -31,6 +31,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (0 = leave torch's default)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-length", type=int, default=256)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (what rapport bench --device was given)")
     a = ap.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -62,7 +63,7 @@ def main() -> int:
         "text-classification",
         model=model,
         tokenizer=tokenizer,
-        device=-1,
+        device=-1 if a.device == "cpu" else torch.device(a.device),
         batch_size=a.batch_size,
         truncation=True,
         max_length=a.max_length,
@@ -106,6 +107,7 @@ def main() -> int:
         "max_length": a.max_length,
         "batch_size": a.batch_size,
         "torch_threads": torch.get_num_threads(),
+        "device": a.device,
         # inference only: the pipeline call over all messages
         "seconds": round(inference_s, 3),
         "messages_per_s": round(n / inference_s, 2) if inference_s > 0 else None,

@@ -67,6 +67,8 @@ pub struct AuditRun {
     pub scored: usize,
     /// Messages whose verdict came from the score cache (a body seen before).
     pub cached: usize,
+    /// Messages whose cleaned text another message of the same batch had (scored once).
+    pub duplicates: usize,
     /// Sentences of the scored texts, and how many of them went through the encoder (the rest
     /// were repeats within a batch).
     pub sentences: usize,
@@ -197,6 +199,7 @@ impl Ctx<'_> {
             read,
             scored: get("scored"),
             cached: get("cached"),
+            duplicates: get("duplicates"),
             sentences: get("sentences"),
             encoded: get("encoded"),
             seconds: m.seconds,
@@ -319,6 +322,8 @@ fn peers(a: &BenchArgs, python: &Path, bodies: &[synth::Body], rows: usize, work
             "32".into(),
             "--max-length".into(),
             "256".into(),
+            "--device".into(),
+            a.model.device.clone(),
         ],
         work,
     )?;
@@ -367,6 +372,7 @@ fn meta(a: &BenchArgs, bodies: &[synth::Body], data: &Path) -> serde_json::Map<S
     };
     put("date", crate::report::audit::iso_date(crate::state::now()).into());
     put("cpu", cpu_model().into());
+    put("cpu_native_bf16", crate::score::cpu_has_native_bf16().into());
     put("cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).into());
     put("memory_gib", mem.map(|g| (g * 10.0).round() / 10.0).into());
     put("loadavg_at_start", load.trim().into());
@@ -410,19 +416,20 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
     writeln!(out, "Audit (rapport audit as a child process; time and peak RSS of that process)")?;
     writeln!(
         out,
-        "{:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>9} {:>8} {:>9} {:>8} {:>7} {:>8} {:>8}",
-        "inbox", "format", "run", "read", "scored", "cached", "sentences", "encoded", "seconds", "msg/s", "MB/s", "RSS MB", "state MB"
+        "{:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>5} {:>9} {:>8} {:>9} {:>8} {:>7} {:>8} {:>8}",
+        "inbox", "format", "run", "read", "scored", "cached", "dup", "sentences", "encoded", "seconds", "msg/s", "MB/s", "RSS MB", "state MB"
     )?;
     for x in &r.runs {
         writeln!(
             out,
-            "{:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>9} {:>8} {:>9.2} {:>8.1} {:>7.2} {:>8.1} {:>8.1}",
+            "{:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>5} {:>9} {:>8} {:>9.2} {:>8.1} {:>7.2} {:>8.1} {:>8.1}",
             fmt_size(x.messages),
             x.format,
             x.scenario,
             x.read,
             x.scored,
             x.cached,
+            x.duplicates,
             x.sentences,
             x.encoded,
             x.seconds,
@@ -434,7 +441,7 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
     }
     writeln!(
         out,
-        "  fresh: new state; cached = bodies the run had already scored. rerun: no new mail. cache: the same messages as an mbox into the maildir run's state (every verdict cached)."
+        "  fresh: new state (scored + cached + dup = read; cached: a body an earlier batch had scored; dup: one of the same batch). rerun: no new mail.\n  cache: the same messages as an mbox into the maildir run's state (every verdict cached). sentences: of the scored texts; encoded: new to the run."
     )?;
     let fresh: Vec<&AuditRun> = r.runs.iter().filter(|x| x.scenario == "fresh" && x.format == "maildir").collect();
     if fresh.len() > 1 {
@@ -477,7 +484,8 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
             let verdict = match t.met {
                 Some(true) => "met",
                 Some(false) => "NOT met",
-                None => "not measured",
+                None if t.measured == "-" => "not measured",
+                None => "judged at 100k only",
             };
             writeln!(out, "  {:<52} goal {:<12} measured {:<28} {verdict}", t.what, t.goal, t.measured)?;
         }
