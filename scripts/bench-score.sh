@@ -25,7 +25,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n=500 json="" runs=1 threads=2 max_load=1.5 load_tries=5 max_attempts=""
 data="$root/../shared/datasets/enron/aeslc_train.jsonl"
 bin="${RAPPORT_BIN:-$root/target/release/rapport}"
-batch=64 # rapport score's default, passed explicitly so the table names it
+batch=2048 # rapport score's default, passed explicitly so the table names it
 die() { printf 'bench-score: error: %s\n' "$*" >&2; exit 2; }
 log() { printf 'bench-score: %s\n' "$*" >&2; }
 

@@ -93,7 +93,7 @@ pub fn accounts(a: AccountsArgs) -> anyhow::Result<i32> {
         rescore_stale(&mut st, &scorer, &mut stats)?;
         for p in &paths {
             let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;
-            audit_source(&mut st, &scorer, source.as_mut(), &mut stats)?;
+            audit_source(&mut st, &scorer, source.as_mut(), super::audit::BATCH, &mut stats)?;
         }
         let label = path.display().to_string();
         let messages = accounts::load(&st.conn, &model_id, &label)?;

@@ -21,8 +21,8 @@ use crate::source::{open_path, MailSource, RawMail, SourceRef};
 use crate::state::{Batch, MessageRow, ScoreRow, State};
 use crate::tone::{assess, DEFAULT_WEIGHTS};
 
-/// Messages per batch: one transaction, one scorer call.
-pub const BATCH: usize = 128;
+/// Messages per batch: see [`crate::cli::DEFAULT_BATCH`].
+pub const BATCH: usize = crate::cli::DEFAULT_BATCH;
 
 /// The scorer, loaded on first use: an audit that finds nothing new to score never loads the
 /// model (a nightly re-run over an unchanged mailbox costs the reading, not the model's start).
@@ -209,18 +209,19 @@ fn progress_bar(name: &str) -> indicatif::ProgressBar {
 }
 
 /// Audit one source into the state.
-pub fn audit_source(state: &mut State, scorer: &LazyScorer, source: &mut dyn MailSource, stats: &mut RunStats) -> anyhow::Result<()> {
+pub fn audit_source(state: &mut State, scorer: &LazyScorer, source: &mut dyn MailSource, batch: usize, stats: &mut RunStats) -> anyhow::Result<()> {
+    let batch = batch.max(1);
     let model_id = score::model_id();
     let seen = state.seen_keys()?;
     let bar = progress_bar(&source.describe());
-    let mut raws = Vec::with_capacity(BATCH);
+    let mut raws = Vec::with_capacity(batch);
     let mut read_errors = Vec::new();
     for item in source.mails_except(&seen) {
         match item {
             Ok(raw) => raws.push(raw),
             Err(e) => read_errors.push(e.to_string()),
         }
-        if raws.len() >= BATCH {
+        if raws.len() >= batch {
             let n = raws.len() as u64;
             process_batch(state, scorer, &model_id, std::mem::take(&mut raws), stats)?;
             bar.inc(n);
@@ -282,7 +283,7 @@ pub fn rescore_stale(state: &mut State, scorer: &LazyScorer, stats: &mut RunStat
 /// Audit the sent folders of one IMAP account, incrementally: only UIDs above the last one
 /// audited, unless the folder's UIDVALIDITY changed, which re-reads it all (results are keyed by
 /// Message-ID and content, so a re-scan duplicates nothing).
-pub fn audit_imap(state: &mut State, scorer: &LazyScorer, cfg: &ImapConfig, max_bytes: u64, stats: &mut RunStats) -> anyhow::Result<()> {
+pub fn audit_imap(state: &mut State, scorer: &LazyScorer, cfg: &ImapConfig, max_bytes: u64, batch: usize, stats: &mut RunStats) -> anyhow::Result<()> {
     let mut session = ImapSession::connect(cfg)?;
     let mut plan = Vec::new();
     for folder in session.sent_folders()? {
@@ -303,7 +304,7 @@ pub fn audit_imap(state: &mut State, scorer: &LazyScorer, cfg: &ImapConfig, max_
     session.logout()?;
     for (folder, uidvalidity, last) in plan {
         let mut source = ImapSource::new(cfg.clone(), folder, uidvalidity, last).with_max_message_bytes(max_bytes);
-        audit_source(state, scorer, &mut source, stats)?;
+        audit_source(state, scorer, &mut source, batch, stats)?;
     }
     Ok(())
 }
@@ -334,10 +335,10 @@ pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
     rescore_stale(&mut state, &scorer, &mut stats)?;
     for p in &paths {
         let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;
-        audit_source(&mut state, &scorer, source.as_mut(), &mut stats)?;
+        audit_source(&mut state, &scorer, source.as_mut(), a.batch, &mut stats)?;
     }
     for m in &mailboxes {
-        audit_imap(&mut state, &scorer, m, a.max_message_bytes, &mut stats)?;
+        audit_imap(&mut state, &scorer, m, a.max_message_bytes, a.batch, &mut stats)?;
     }
     let rep = report::build(&state, &score::model_id(), &stats)?;
     let mut out: Box<dyn Write> = match &a.output {

@@ -210,7 +210,7 @@ fn sigkill_mid_audit_then_resume_scores_every_message_exactly_once() {
     let n = big_maildir(&maildir, 25) as i64; // 300 messages: several batches
     let state = dir.path().join("state.sqlite3");
     let mut child = Command::new(bin())
-        .args(["audit", "--format", "json", "--state"])
+        .args(["audit", "--format", "json", "--batch", "64", "--state"])
         .arg(&state)
         .arg(&maildir)
         .stdout(std::process::Stdio::null())
