@@ -21,6 +21,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::{BenchArgs, InboxFormat};
+use crate::report::audit::RunStats;
 use crate::synth::{self, Inbox};
 
 /// One measured child process.
@@ -61,18 +62,12 @@ pub struct AuditRun {
     pub format: &'static str,
     /// fresh, rerun or cache (see the module docs).
     pub scenario: &'static str,
-    /// Messages read and audited this run (0 for a re-run with no new mail).
-    pub read: usize,
-    /// Distinct cleaned texts the model scored.
-    pub scored: usize,
-    /// Messages whose verdict came from the score cache (a body seen before).
-    pub cached: usize,
-    /// Messages whose cleaned text another message of the same batch had (scored once).
-    pub duplicates: usize,
-    /// Sentences of the scored texts, and how many of them went through the encoder (the rest
-    /// were repeats within a batch).
-    pub sentences: usize,
-    pub encoded: usize,
+    /// The audit's own counts (its JSON report's `run`): read (0 for a re-run with no new mail),
+    /// scored (distinct cleaned texts the model scored), cached (verdicts from the score cache),
+    /// duplicates (the same cleaned text as another message of the batch), sentences (of the
+    /// scored texts) and encoded (new to the run, so run through the encoder).
+    #[serde(flatten)]
+    pub run: RunStats,
     pub seconds: f64,
     /// Messages of the inbox per second of wall time (read / seconds; for a re-run, the inbox's
     /// messages checked as already seen).
@@ -104,6 +99,23 @@ pub struct Peer {
     /// rapport's messages/s (fresh maildir audit of the same rows) over the peer's.
     pub rapport_ratio: f64,
     pub details: serde_json::Value,
+}
+
+impl Peer {
+    /// A peer's row from its process measurement and the JSON it printed (its own timing).
+    fn new(tool: String, rows: usize, timed: &str, m: Measured, details: serde_json::Value, rapport_mps: f64) -> Self {
+        let messages_per_s = details["messages_per_s"].as_f64().unwrap_or(f64::NAN);
+        Self {
+            tool,
+            rows,
+            timed: timed.into(),
+            seconds: details["seconds"].as_f64().unwrap_or(m.seconds),
+            messages_per_s,
+            peak_rss_mb: m.peak_rss_mb,
+            rapport_ratio: rapport_mps / messages_per_s,
+            details,
+        }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -188,20 +200,15 @@ impl Ctx<'_> {
         }
         let rep: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).with_context(|| format!("cannot read {}", report.display()))?)
             .with_context(|| format!("{} is not the audit's JSON report", report.display()))?;
-        let get = |k: &str| rep["run"][k].as_u64().unwrap_or(0) as usize;
-        let read = get("read");
+        let run: RunStats = serde_json::from_value(rep["run"].clone()).with_context(|| format!("{} has no run counts", report.display()))?;
+        let read = run.read;
         let counted = if scenario == "rerun" { inbox.n } else { read };
         let bytes = if scenario == "rerun" { 0 } else { inbox.bytes };
         Ok(AuditRun {
             messages: inbox.n,
             format,
             scenario,
-            read,
-            scored: get("scored"),
-            cached: get("cached"),
-            duplicates: get("duplicates"),
-            sentences: get("sentences"),
-            encoded: get("encoded"),
+            run,
             seconds: m.seconds,
             messages_per_s: counted as f64 / m.seconds,
             mb_per_s: bytes as f64 / 1e6 / m.seconds,
@@ -327,29 +334,11 @@ fn peers(a: &BenchArgs, python: &Path, bodies: &[synth::Body], rows: usize, work
         ],
         work,
     )?;
-    let mps = v["messages_per_s"].as_f64().unwrap_or(f64::NAN);
-    out.push(Peer {
-        tool: format!("Python transformers {} pipeline (same encoder, batch 32, truncation 256)", v["versions"]["transformers"].as_str().unwrap_or("?")),
-        rows,
-        timed: "inference only (import and model load excluded)".into(),
-        seconds: v["seconds"].as_f64().unwrap_or(m.seconds),
-        messages_per_s: mps,
-        peak_rss_mb: m.peak_rss_mb,
-        rapport_ratio: rapport_mps / mps,
-        details: v,
-    });
+    let tool = format!("Python transformers {} pipeline (same encoder, batch 32, truncation 256)", v["versions"]["transformers"].as_str().unwrap_or("?"));
+    out.push(Peer::new(tool, rows, "inference only (import and model load excluded)", m, v, rapport_mps));
     let (m, v) = run_peer(python, "vader_bench.py", &["--input".into(), input_s], work)?;
-    let mps = v["messages_per_s"].as_f64().unwrap_or(f64::NAN);
-    out.push(Peer {
-        tool: format!("VADER (vaderSentiment {}, whole message)", v["versions"]["vaderSentiment"].as_str().unwrap_or("?")),
-        rows,
-        timed: "scoring only (import excluded)".into(),
-        seconds: v["seconds"].as_f64().unwrap_or(m.seconds),
-        messages_per_s: mps,
-        peak_rss_mb: m.peak_rss_mb,
-        rapport_ratio: rapport_mps / mps,
-        details: v,
-    });
+    let tool = format!("VADER (vaderSentiment {}, whole message)", v["versions"]["vaderSentiment"].as_str().unwrap_or("?"));
+    out.push(Peer::new(tool, rows, "scoring only (import excluded)", m, v, rapport_mps));
     Ok(out)
 }
 
@@ -426,12 +415,12 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
             fmt_size(x.messages),
             x.format,
             x.scenario,
-            x.read,
-            x.scored,
-            x.cached,
-            x.duplicates,
-            x.sentences,
-            x.encoded,
+            x.run.read,
+            x.run.scored,
+            x.run.cached,
+            x.run.duplicates,
+            x.run.sentences,
+            x.run.encoded,
             x.seconds,
             x.messages_per_s,
             x.mb_per_s,
@@ -452,8 +441,8 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
                 "  {:>6}: {:>8.2} s per 1k messages ({} scored by the model, {} from the cache), peak RSS {:.0} MB",
                 fmt_size(x.messages),
                 x.seconds / x.messages as f64 * 1000.0,
-                x.scored,
-                x.cached,
+                x.run.scored,
+                x.run.cached,
                 x.peak_rss_mb
             )?;
         }

@@ -10,7 +10,8 @@ use crate::findings::Severity;
 use crate::state::State;
 
 /// Counters of one run.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RunStats {
     pub read: usize,
     pub scored: usize,
