@@ -117,6 +117,18 @@ fn row(p: &Prepared) -> MessageRow {
     }
 }
 
+/// A text's verdict as the state keeps it: the rules and the model's sentence scores, assessed.
+fn verdict(clean: &CleanText, scores: Vec<SentenceScores>) -> anyhow::Result<ScoreRow> {
+    let a = assess(clean, scores, crate::rules::check_rules(clean), &DEFAULT_WEIGHTS);
+    Ok(ScoreRow {
+        risk: a.risk,
+        flagged: a.flagged,
+        tone: a.tone,
+        findings: serde_json::to_string(&a.findings)?,
+        sentence_risk: a.sentence_risk,
+    })
+}
+
 /// Score one batch of raw messages and write it in one transaction.
 pub fn process_batch(state: &mut State, scorer: &LazyScorer, model_id: &str, raws: Vec<RawMail>, stats: &mut RunStats) -> anyhow::Result<()> {
     // The highest IMAP UID in this batch becomes the folder's mark, in the same transaction.
@@ -168,22 +180,15 @@ pub fn process_batch(state: &mut State, scorer: &LazyScorer, model_id: &str, raw
     let mut at = 0;
     for p in todo {
         let n = p.clean.sentences.len();
-        let sc = scores[at..at + n].to_vec();
-        at += n;
-        let rules = crate::rules::check_rules(&p.clean);
-        let a = assess(&p.clean, sc, rules, &DEFAULT_WEIGHTS);
-        let s = ScoreRow {
-            risk: a.risk,
-            flagged: a.flagged,
-            tone: a.tone,
-            findings: serde_json::to_string(&a.findings)?,
-            sentence_risk: a.sentence_risk,
-        };
-        let first = done.insert(&p.clean_hash);
-        if first {
+        // A text that recurs in the batch gets its verdict once.
+        let s = if done.insert(&p.clean_hash) {
             stats.scored += 1;
-        }
-        batch.messages.push((row(p), first.then_some(s)));
+            Some(verdict(&p.clean, scores[at..at + n].to_vec())?)
+        } else {
+            None
+        };
+        at += n;
+        batch.messages.push((row(p), s));
     }
     stats.cached += cached.len();
     for (p, _) in cached {
@@ -261,18 +266,8 @@ pub fn rescore_stale(state: &mut State, scorer: &LazyScorer, stats: &mut RunStat
         let mut rows = Vec::with_capacity(chunk.len());
         for ((hash, _, _), c) in chunk.iter().zip(&cleans) {
             let n = c.sentences.len();
-            let a = assess(c, scores[at..at + n].to_vec(), crate::rules::check_rules(c), &DEFAULT_WEIGHTS);
+            rows.push((hash.clone(), verdict(c, scores[at..at + n].to_vec())?));
             at += n;
-            rows.push((
-                hash.clone(),
-                ScoreRow {
-                    risk: a.risk,
-                    flagged: a.flagged,
-                    tone: a.tone,
-                    findings: serde_json::to_string(&a.findings)?,
-                    sentence_risk: a.sentence_risk,
-                },
-            ));
         }
         state.insert_scores(&rows, &model_id)?;
         stats.rescored += rows.len();

@@ -238,10 +238,7 @@ fn latency(a: &BenchArgs, inbox: &Inbox, n: usize) -> anyhow::Result<Latency> {
     for (k, raw) in raws.iter().enumerate() {
         let t0 = Instant::now();
         let mail = crate::parse::parse(raw)?;
-        let c = crate::clean::clean(&mail.body);
-        let texts: Vec<&str> = c.sentences.iter().map(|r| &c.text[r.clone()]).collect();
-        let scores = if texts.is_empty() { Vec::new() } else { scorer.score(&texts)? };
-        let v = crate::tone::assess(&c, scores, crate::rules::check_rules(&c), &crate::tone::DEFAULT_WEIGHTS);
+        let (c, v) = super::check::assess_mail(&scorer, &mail)?;
         std::hint::black_box(v);
         // The first message warms libtorch's allocator and thread pool: not counted.
         if k > 0 {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::html::escape;
+use super::{csv_field, one_line};
 use crate::accounts::{Account, Evidence, Report};
 use crate::cli::ReportFormat;
 
@@ -21,25 +22,8 @@ pub fn render(out: &mut dyn Write, rep: &Report, format: ReportFormat, top: usiz
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 fn opt_f(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.3}")).unwrap_or_default()
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > max {
-        format!("{}…", flat.chars().take(max.saturating_sub(1)).collect::<String>())
-    } else {
-        flat
-    }
 }
 
 fn pct(x: Option<f64>) -> String {

@@ -8,6 +8,7 @@ use rusqlite::params;
 use crate::cli::ReportFormat;
 use crate::findings::Severity;
 use crate::state::State;
+use super::{csv_field, one_line};
 
 /// Counters of one run.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
@@ -189,23 +190,6 @@ pub fn build(state: &State, model_id: &str, run: &RunStats) -> anyhow::Result<Au
         flagged,
         months,
     })
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > max {
-        format!("{}…", flat.chars().take(max.saturating_sub(1)).collect::<String>())
-    } else {
-        flat
-    }
 }
 
 pub fn render(out: &mut dyn Write, rep: &AuditReport, format: ReportFormat) -> anyhow::Result<()> {

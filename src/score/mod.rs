@@ -24,13 +24,17 @@ pub const LIBTORCH_VERSION: &str = "libtorch 2.4.0 (PyPI torch==2.4.0 wheel, tch
 
 /// Identifies what produced a verdict: the encoder, the heads, and a fingerprint of the
 /// cleaning, rules and risk code of this build. Verdicts cached under another id are recomputed.
+/// Computed once per process (it hashes the embedded heads, 3.9 MB).
 pub fn model_id() -> String {
-    let heads = heads::EMBEDDED.map(crate::parse::sha256_hex).unwrap_or_else(|| "none".into());
-    format!(
-        "{ENCODER_ID}+heads-{}+verdict-{}",
-        &heads[..12.min(heads.len())],
-        env!("RAPPORT_VERDICT_FINGERPRINT")
-    )
+    static ID: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| {
+        let heads = heads::EMBEDDED.map(crate::parse::sha256_hex).unwrap_or_else(|| "none".into());
+        format!(
+            "{ENCODER_ID}+heads-{}+verdict-{}",
+            &heads[..12.min(heads.len())],
+            env!("RAPPORT_VERDICT_FINGERPRINT")
+        )
+    });
+    ID.clone()
 }
 
 /// Parse `cpu`, `cuda` or `cuda:N`.
