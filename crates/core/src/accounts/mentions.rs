@@ -1,0 +1,326 @@
+//! Evidence of calls and meetings in what we wrote (the cleaned text: quotes and signatures are
+//! already gone), and the other things the accounts report reads in it: thanks, and whether a
+//! message reacts to a problem, pushes a sale or checks in.
+//!
+//! Each sentence is matched against fixed phrase lists. A phrase is past ("as discussed on the
+//! phone", "great to see you", "thanks for lunch": it happened, and counts at the message date),
+//! future ("I'll call you next Tuesday", "let's talk on Tuesday": it counts at the date the
+//! sentence gives, resolved against the message date, or 7 days after the message when no date
+//! can be read), or ambiguous ("for our call" vs "for our call tomorrow": future when the sentence
+//! names a later date, else past; "after/per/following our call" are always past). Meeting links
+//! (Zoom, Teams, Meet, Webex) count at the date the sentence gives, else at the message date.
+use once_cell::sync::Lazy;
+use regex::Regex;
+
+use super::dates::{self, resolve_relative};
+
+/// How many days after the message an undated future call or meeting is assumed to happen.
+pub const UNDATED_FUTURE_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Meeting,
+    Call,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Meeting => "meeting",
+            Channel::Call => "call",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tense {
+    Past,
+    Future,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PhraseTense {
+    Past,
+    Future,
+    Ambiguous,
+}
+
+struct Phrase {
+    channel: Channel,
+    tense: PhraseTense,
+    re: Regex,
+}
+
+fn p(channel: Channel, tense: PhraseTense, re: &str) -> Phrase {
+    Phrase { channel, tense, re: Regex::new(&format!("(?i){re}")).expect("phrase regex") }
+}
+
+static PHRASES: Lazy<Vec<Phrase>> = Lazy::new(|| {
+    use Channel::*;
+    use PhraseTense::*;
+    let thanks = r"\b(?:thanks|thank\s+you|many\s+thanks)\s+(?:again\s+|so\s+much\s+|very\s+much\s+)?for";
+    vec![
+        // Calls that happened.
+        p(Call, Past, r"\b(?:as\s+)?discussed\s+(?:on|over)\s+the\s+(?:phone|telephone|call)\b"),
+        p(Call, Past, r"\b(?:spoke|talked|chatted)\s+(?:\w+\s+){0,3}?(?:on|over)\s+the\s+(?:phone|telephone)\b"),
+        p(Call, Past, &format!(r"{thanks}\s+(?:the|your|our|taking\s+my|returning\s+my)\s+(?:phone\s+|quick\s+)?call\b")),
+        p(Call, Past, r"\b(?:good|great|nice|lovely)\s+(?:to\s+)?(?:talk|talking|speak|speaking|chat|chatting)\s+(?:to|with)\s+you\b"),
+        p(Call, Past, r"\bon\s+the\s+(?:phone|telephone)\s+(?:earlier|yesterday|today|this\s+morning|this\s+afternoon|last\s+week)\b"),
+        p(Call, Past, r"\b(?:when|as)\s+we\s+(?:spoke|talked)\b"),
+        p(Call, Past, r"\b(?:after|from|per|following(?:\s+up\s+on)?|since)\s+our\s+(?:phone\s+|telephone\s+|conference\s+|quick\s+)?(?:call|conversation)\b"),
+        p(Call, Ambiguous, r"\b(?:on|during|before|for|about|regarding)\s+our\s+(?:phone\s+|telephone\s+|conference\s+|quick\s+)?(?:call|conversation)\b"),
+        // Calls to come.
+        p(Call, Future, r"\b(?:i|we)(?:'ll|’ll|\s+will|\s+shall)\s+(?:give\s+you\s+a\s+(?:call|ring|buzz)|(?:call|phone|ring)\s+you)\b"),
+        p(Call, Future, r"\b(?:call|phone|ring)\s+you\s+(?:back\s+)?(?:tomorrow|today|tonight|later\s+today|next|on|this)\b"),
+        p(Call, Future, r"\blet'?s\s+(?:talk|speak|chat|have\s+a\s+(?:quick\s+)?call|jump\s+on\s+a\s+call|hop\s+on\s+a\s+call)\b"),
+        p(Call, Future, r"\b(?:talk|speak|chat)\s+(?:\w+\s+){0,3}?(?:on|over)\s+(?:a|the)\s+(?:quick\s+)?(?:call|phone)\b"),
+        p(Call, Future, r"\b(?:set\s+up|schedule|book|arrange)\s+a\s+(?:quick\s+)?(?:phone\s+)?call\b"),
+        p(Call, Future, r"\b(?:talk|speak)\s+(?:to|with)\s+you\s+(?:tomorrow|next|on|this)\b"),
+        // Meetings that happened.
+        p(Meeting, Past, r"\b(?:great|good|nice|lovely|wonderful)\s+(?:to\s+)?(?:see|seeing)\s+you\b"),
+        p(Meeting, Past, r"\b(?:great|good|nice|lovely|wonderful|a\s+pleasure)\s+(?:to\s+)?(?:meet|meeting)\s+you\b"),
+        p(Meeting, Past, &format!(r"{thanks}\s+(?:the\s+|a\s+|a\s+(?:lovely|great|nice|wonderful)\s+)?(?:lunch|dinner|coffee|breakfast|drinks)\b")),
+        p(Meeting, Past, &format!(r"{thanks}\s+(?:your|the)\s+(?:visit|hospitality|tour)\b")),
+        p(Meeting, Past, &format!(r"{thanks}\s+(?:having|hosting|meeting\s+with|meeting|seeing)\s+(?:me|us)\b")),
+        p(Meeting, Past, &format!(r"{thanks}\s+coming\s+(?:in|by|over|to)\b")),
+        p(Meeting, Past, r"\b(?:as\s+)?discussed\s+(?:in|at|during)\s+(?:the|our)\s+meeting\b"),
+        p(Meeting, Past, r"\bour\s+(?:meeting|visit)\s+(?:yesterday|today|this\s+morning|last\s+week|earlier)\b"),
+        p(Meeting, Past, r"\b(?:when|since)\s+we\s+met\b"),
+        p(Meeting, Past, r"\b(?:after|following|from|per|since)\s+our\s+(?:meeting|visit|lunch|dinner|site\s+visit)\b"),
+        p(Meeting, Ambiguous, r"\b(?:at|in|during|before|for)\s+our\s+(?:meeting|visit|lunch|dinner|site\s+visit)\b"),
+        // Meetings to come.
+        p(Meeting, Future, r"\b(?:see|meet)\s+you\s+(?:on|next|tomorrow|this|at\s+the)\b"),
+        p(Meeting, Future, r"\blook(?:ing)?\s+forward\s+to\s+(?:seeing|meeting)\s+you\b"),
+        p(Meeting, Future, r"\blet'?s\s+(?:meet|get\s+together|grab\s+(?:a\s+)?(?:lunch|coffee|dinner|drink))\b"),
+        p(Meeting, Future, r"\b(?:i|we)(?:'ll|’ll|\s+will)\s+(?:visit|come\s+by|stop\s+by|drop\s+by|see)\s+you\b"),
+    ]
+});
+
+/// "It would be great to see you": a wish, not a meeting that happened.
+static CONDITIONAL: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)(?:\b(?:would|will|'d|’d|'ll|could|should|might)\s+be\s+(?:so\s+|really\s+|very\s+)?|\b(?:hope|hoping|love|like|want|wish)\s+to\s+be\s+)$").unwrap()
+});
+
+static MEETING_LINK: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?i)\b(?:https?://)?(?:[a-z0-9-]+\.)*(?:zoom\.us/(?:j|my|w)/[\w?=&.-]+|teams\.microsoft\.com/l/meetup-join/\S+|teams\.live\.com/meet/\S+|meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}\b|meet\.google\.com/\S+|webex\.com/(?:meet|join)/\S+|webex\.com/\S*j\.php\S*)",
+    )
+    .unwrap()
+});
+
+/// One call or meeting found in a message's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub channel: Channel,
+    pub tense: Tense,
+    /// `mention` or `meeting_link`.
+    pub link: bool,
+    /// The day it counts at.
+    pub day: i64,
+    /// The words that matched (the phrase, or the link).
+    pub phrase: String,
+    /// The sentence, whitespace collapsed.
+    pub sentence: String,
+    /// How the day was found.
+    pub note: String,
+}
+
+/// Calls and meetings in a message's cleaned text. `sentences` are byte ranges into `cleaned`;
+/// `sent_day` is the day the message was sent. At most one mention per sentence and channel.
+pub fn find(cleaned: &str, sentences: &[std::ops::Range<usize>], sent_day: i64) -> Vec<Mention> {
+    let mut out = Vec::new();
+    for r in sentences {
+        let Some(sentence) = cleaned.get(r.clone()) else { continue };
+        let mut seen: Vec<Channel> = Vec::new();
+        if let Some(m) = MEETING_LINK.find(sentence) {
+            let (day, note) = match resolve_relative(sentence, m.start(), sent_day) {
+                Some(res) => (res.day, format!("meeting link; {:?} resolved to {}", res.expression, dates::iso(res.day))),
+                None => (sent_day, "meeting link with no date in the sentence: counted at the message date".to_string()),
+            };
+            out.push(Mention {
+                channel: Channel::Meeting,
+                tense: if day > sent_day { Tense::Future } else { Tense::Past },
+                link: true,
+                day,
+                phrase: m.as_str().trim_end_matches(['.', ',', ')', '>', ';']).to_string(),
+                sentence: crate::text::collapse_whitespace(sentence),
+                note,
+            });
+            seen.push(Channel::Meeting);
+        }
+        for ph in PHRASES.iter() {
+            if seen.contains(&ph.channel) {
+                continue;
+            }
+            let Some(m) = ph.re.find(sentence) else { continue };
+            let mut tense = ph.tense;
+            if tense == PhraseTense::Past && ph.channel == Channel::Meeting && CONDITIONAL.is_match(&sentence[..m.start()]) {
+                tense = PhraseTense::Future;
+            }
+            let resolved = resolve_relative(sentence, m.start(), sent_day);
+            let (tense, day, note) = match (tense, resolved) {
+                (PhraseTense::Past, _) => (Tense::Past, sent_day, "past mention: counted at the message date".to_string()),
+                (PhraseTense::Ambiguous, Some(res)) if res.day > sent_day => (
+                    Tense::Future,
+                    res.day,
+                    format!("future {}: {:?} resolved to {}", ph.channel.as_str(), res.expression, dates::iso(res.day)),
+                ),
+                (PhraseTense::Ambiguous, _) => (Tense::Past, sent_day, "past mention: counted at the message date".to_string()),
+                (_, Some(res)) => (
+                    Tense::Future,
+                    res.day,
+                    format!("future {}: {:?} resolved to {}", ph.channel.as_str(), res.expression, dates::iso(res.day)),
+                ),
+                (_, None) => (
+                    Tense::Future,
+                    sent_day + UNDATED_FUTURE_DAYS,
+                    format!(
+                        "future {} with no date we could read: counted {UNDATED_FUTURE_DAYS} days after the message ({})",
+                        ph.channel.as_str(),
+                        dates::iso(sent_day + UNDATED_FUTURE_DAYS)
+                    ),
+                ),
+            };
+            out.push(Mention {
+                channel: ph.channel,
+                tense,
+                link: false,
+                day,
+                phrase: crate::text::collapse_whitespace(m.as_str()),
+                sentence: crate::text::collapse_whitespace(sentence),
+                note,
+            });
+            seen.push(ph.channel);
+        }
+    }
+    out
+}
+
+static THANKS: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?i)\b(?:thank\s+you|thanks\s+(?:so\s+much\s+|again\s+|a\s+lot\s+)?for|appreciat(?:e|ed|es|ing|ion)|grateful)\b").unwrap());
+
+/// The first sentence that thanks or shows appreciation ("thank you", "thanks for",
+/// "appreciate", "grateful"; a bare "Thanks," sign-off is not counted).
+pub fn thanks<'a>(cleaned: &'a str, sentences: &[std::ops::Range<usize>]) -> Option<&'a str> {
+    sentences.iter().filter_map(|r| cleaned.get(r.clone())).find(|s| THANKS.is_match(s))
+}
+
+/// What a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Reacts to a problem: sorry, apologise, delay, issue, problem, unfortunately.
+    Reactive,
+    /// Pushes a sale: quote, price, offer, discount, order, upgrade, renew.
+    Sales,
+    /// Anything else: checking in, sharing, asking.
+    CheckIn,
+}
+
+static REACTIVE: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"(?i)\b(?:sorry|apolog\w*|delay(?:s|ed|ing)?|issues?|problems?|unfortunately)\b").unwrap());
+static SALES: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)\b(?:quot(?:e|es|ed|ing|ation|ations)|pric(?:e|es|ed|ing)|offer(?:s|ed|ing)?|discount(?:s|ed)?|orders?|upgrad(?:e|es|ed|ing)|renew(?:s|al|als|ed|ing)?)\b").unwrap()
+});
+static IN_ORDER_TO: Lazy<Regex> = Lazy::new(|| Regex::new(r"(?i)\bin\s+order\s+(?:to|for|that)\b").unwrap());
+
+/// Classify a message: a problem word makes it reactive (whatever else it says), else a sales
+/// word makes it sales, else it is a check-in.
+pub fn intent(cleaned: &str) -> Intent {
+    if REACTIVE.is_match(cleaned) {
+        return Intent::Reactive;
+    }
+    if SALES.is_match(&IN_ORDER_TO.replace_all(cleaned, " ")) {
+        return Intent::Sales;
+    }
+    Intent::CheckIn
+}
+
+/// One sentence spanning the whole text (for tests and callers without sentence ranges).
+pub fn whole(text: &str) -> Vec<std::ops::Range<usize>> {
+    let all = 0..text.len();
+    vec![all]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str, sent: &str) -> Vec<(Channel, Tense, bool, String)> {
+        let day = dates::parse_iso_day(sent).unwrap();
+        find(text, &whole(text), day).into_iter().map(|m| (m.channel, m.tense, m.link, dates::iso(m.day))).collect()
+    }
+
+    #[test]
+    fn past_mentions_count_at_the_message_date() {
+        let s = "2026-10-22";
+        for text in [
+            "As discussed on the phone on Tuesday, here is the pilot order.",
+            "Good speaking with you earlier.",
+            "Thanks for taking my call.",
+            "Following up on our call, here are the numbers.",
+            "As per our conversation on Monday, the address stays valid for another week.",
+            "I spoke with Ken on the phone.",
+        ] {
+            assert_eq!(one(text, s), vec![(Channel::Call, Tense::Past, false, s.to_string())], "{text}");
+        }
+        for text in ["It was great to see you at our plant yesterday, and thanks for lunch!", "Nice meeting you.", "Thank you for your visit.", "Thanks for having us."] {
+            assert_eq!(one(text, s), vec![(Channel::Meeting, Tense::Past, false, s.to_string())], "{text}");
+        }
+    }
+
+    #[test]
+    fn future_calls_resolve_their_date() {
+        let tue = "2026-09-22";
+        assert_eq!(one("I'll call you next Tuesday to go over the pilot order.", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-29".into())]);
+        assert_eq!(one("I will call you tomorrow.", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-23".into())]);
+        assert_eq!(one("Let's talk on Thursday.", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-24".into())]);
+        assert_eq!(one("Could we talk it through on a call tomorrow?", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-23".into())]);
+        let m = find("I'll give you a call.", &whole("I'll give you a call."), dates::parse_iso_day(tue).unwrap());
+        assert_eq!(dates::iso(m[0].day), "2026-09-29", "undated: 7 days after the message");
+        assert!(m[0].note.contains("no date"), "{}", m[0].note);
+        assert_eq!(one("Speak to you on our call tomorrow.", tue), vec![(Channel::Call, Tense::Future, false, "2026-09-23".into())], "ambiguous + later date = future");
+        assert_eq!(one("It would be great to see you next week.", tue)[0].1, Tense::Future, "a wish, not a meeting");
+    }
+
+    #[test]
+    fn meeting_links() {
+        let thu = "2026-10-22";
+        assert_eq!(
+            one("Join us on https://zoom.us/j/5551234567 on Monday.", thu),
+            vec![(Channel::Meeting, Tense::Future, true, "2026-10-26".into())]
+        );
+        for link in [
+            "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0",
+            "meet.google.com/abc-defg-hij",
+            "https://acme.webex.com/meet/dana",
+            "https://acme.webex.com/join/dana",
+            "https://us02web.zoom.us/j/123?pwd=x",
+        ] {
+            let text = format!("Here is the link: {link}");
+            assert_eq!(one(&text, thu), vec![(Channel::Meeting, Tense::Past, true, thu.into())], "{link}");
+        }
+        assert!(one("See https://zoom.us/pricing for plans.", thu).is_empty());
+    }
+
+    #[test]
+    fn no_false_mentions() {
+        for text in ["That's your call.", "Call me when you can.", "I'll call the warehouse.", "The phone number is on the invoice.", "Thanks,", "We met the deadline."] {
+            assert!(one(text, "2026-10-22").is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn thanks_and_intent() {
+        let t = "Thanks,\nDana";
+        assert_eq!(thanks(t, &whole(t)), None, "a sign-off is not thanks");
+        let t = "Hi. Thanks for the forecast.";
+        assert_eq!(thanks(t, &[0..3, 4..t.len()]), Some("Thanks for the forecast."));
+        assert_eq!(intent("I'm sorry: the second batch will be a week late."), Intent::Reactive);
+        assert_eq!(intent("Here is the price sheet for the pilot order."), Intent::Sales);
+        assert_eq!(intent("In order to plan, how is the Dayton site?"), Intent::CheckIn);
+        assert_eq!(intent("Sorry, the quote is late."), Intent::Reactive, "a problem word wins");
+    }
+}

@@ -1,0 +1,105 @@
+//! Reading sent mail from an IMAP server, strictly read-only.
+//!
+//! # What rapport sends to the server
+//!
+//! Only `CAPABILITY`, `STARTTLS`, `LOGIN` (or `AUTHENTICATE XOAUTH2`), `LIST`, `EXAMINE`,
+//! `NOOP`, `UID SEARCH`, `UID FETCH … (UID RFC822.SIZE)`, `UID FETCH … (UID BODY.PEEK[])` and `LOGOUT`.
+//! Folders are opened with `EXAMINE` (read-only; never `SELECT`) and bodies are read with
+//! `BODY.PEEK[]` (which, unlike `BODY[]`, does not set `\Seen`). rapport never sends `STORE`,
+//! `EXPUNGE`, `APPEND`, `COPY`, `MOVE`, `CREATE` or `DELETE`: auditing a mailbox leaves every flag
+//! and every message as it was.
+//!
+//! # Security
+//!
+//! [`Security::Tls`] (implicit TLS, port 993) is the default; [`Security::StartTls`] upgrades a
+//! port-143 connection and fails, without sending the password, when the server does not offer
+//! `STARTTLS` (no silent downgrade). Certificates are checked against the system's root
+//! certificates, or only against the CA certificates in `ca-file` when one is given (rustls).
+//! [`Security::Plaintext`] exists for servers on a trusted network only, must be asked for by name,
+//! and prints a warning on every connection. Passwords and tokens come from an environment
+//! variable or a command ([`crate::secret`]), never from the command line or the config file.
+//!
+//! # Configuration (TOML shape; the caller sets [`ImapConfig::name`] from the table's key)
+//!
+//! ```toml
+//! host = "imap.example.com"
+//! port = 993                    # default: 993 for "tls", 143 for "starttls" and "plaintext"
+//! security = "tls"              # "tls" | "starttls" | "plaintext"
+//! ca-file = "/etc/ssl/our-ca.pem"   # optional; default: the system's root certificates
+//! user = "support@example.com"
+//! password-command = "pass show work/imap"  # or password-env, oauth2-token-env, oauth2-token-command
+//! folders = ["Sent"]            # optional; default: the folder marked SPECIAL-USE \Sent
+//! batch-size = 50               # messages per UID FETCH
+//! timeout-secs = 30             # connect, read and write timeout
+//! ```
+//!
+//! # Use
+//!
+//! [`ImapSession`] is one logged-in connection: [`ImapSession::sent_folders`],
+//! [`ImapSession::examine`] (UIDVALIDITY, UIDNEXT, message count), [`ImapSession::uids_after`],
+//! [`ImapSession::fetch`]. [`ImapSource`] is the [`MailSource`] over one folder: it streams the
+//! messages whose UID is above a remembered one, `batch-size` at a time (memory stays flat), checks
+//! the folder's UIDVALIDITY on every (re)connection, and when the connection drops it reconnects
+//! with back-off and resumes after the last UID it delivered, so every message comes exactly once.
+//!
+//! Folder names are UTF-8 everywhere in rapport; they are converted to IMAP's modified UTF-7 on
+//! the wire. All errors are [`IngestError::Imap`] whose message says what to fix, and never
+//! contains a password or token.
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{CertificateError, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+use crate::source::IngestError;
+use crate::secret::SecretSource;
+use crate::source::{Checkpoint, Checkpoints, MailIter, MailSource, RawMail, SourceRef, DEFAULT_MAX_MESSAGE_BYTES};
+
+mod config;
+mod fetch;
+mod session;
+mod transport;
+mod utf7;
+
+pub use config::*;
+pub use fetch::*;
+pub use session::*;
+#[allow(unused_imports)]
+use transport::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets() {
+        assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+        assert_eq!(uid_set(&[10, 9, 9, 1]), "1,9:10");
+        assert_eq!(
+            uid_set(&[u32::MAX - 1, u32::MAX]),
+            format!("{}:{}", u32::MAX - 1, u32::MAX)
+        );
+    }
+
+    #[test]
+    fn xoauth2_answers_once_then_empty() {
+        use imap::Authenticator;
+        let a = XOAuth2 {
+            user: "me@example.com",
+            token: "tok",
+            answered: std::cell::Cell::new(false),
+        };
+        assert_eq!(
+            a.process(b""),
+            b"user=me@example.com\x01auth=Bearer tok\x01\x01"
+        );
+        assert_eq!(a.process(b"{\"status\":\"401\"}"), b"");
+    }
+}
