@@ -72,7 +72,7 @@ fn main() {
     std::fs::write(&draft, DRAFT).unwrap();
     let words = DRAFT.split("\n\n").skip(1).collect::<Vec<_>>().join(" ").split_whitespace().count();
     let torch = PathBuf::from(option_env!("RAPPORT_TORCH_LIB").unwrap_or(""));
-    let model = rapport::score::default_model_dir(None);
+    let model = rapport_model::default_model_dir(None);
     let big_files: Vec<PathBuf> = [torch.join("libtorch_cpu.so"), torch.join("libc10.so"), model.join("model.safetensors"), model.join("tokenizer.json"), bin.clone()]
         .into_iter()
         .filter(|p| p.exists())

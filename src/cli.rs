@@ -3,7 +3,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::findings::Severity;
+use rapport_core::findings::Severity;
+use rapport_core::report::Format as ReportFormat;
 
 #[derive(Debug, Parser)]
 #[command(name = "rapport", version, about = "Catch customer emails whose tone could be misread, and see which accounts get nothing but email", long_about = None)]
@@ -26,15 +27,38 @@ pub enum Command {
     Accounts(AccountsArgs),
     /// Explain a finding code (e.g. `rapport explain R104`), or list them all.
     Explain(ExplainArgs),
-    /// Train rapport's tone heads on ../shared/datasets (fixed seed).
-    Train(TrainArgs),
-    /// Reproduce the model card's metrics on the dev splits.
-    Eval(EvalArgs),
-    /// Fit the misread-risk weights on Enron sent mail labelled by two independent passes.
-    Calibrate(CalibrateArgs),
-    /// Measure audits of large synthetic inboxes (1k, 10k, 100k messages of real Enron text):
-    /// throughput, latency, peak memory, incremental re-runs, and peers over the same rows.
-    Bench(BenchArgs),
+    /// Keep the tone model warm for `rapport check` and the others: a per-user scorer on a Unix
+    /// socket ($XDG_RUNTIME_DIR/rapport/scorer.sock), exiting after an idle time.
+    Serve(ServeArgs),
+    /// Every dev metric of the tone model beside VADER and the v1 model (runs `rapport-model eval`;
+    /// `rapport eval --help` lists its options).
+    #[command(disable_help_flag = true)]
+    Eval(PassThrough),
+    /// Fit the misread-risk model on the email tone corpus (runs `rapport-model calibrate`).
+    #[command(disable_help_flag = true)]
+    Calibrate(PassThrough),
+}
+
+/// Arguments handed to `rapport-model` as they are.
+#[derive(Debug, clap::Args)]
+pub struct PassThrough {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    pub args: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Exit after this many seconds without a request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub idle_timeout: u64,
+    /// The socket (default: $RAPPORT_SOCKET, else $XDG_RUNTIME_DIR/rapport/scorer.sock).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Stop the resident scorer that is running, if any, and exit.
+    #[arg(long)]
+    pub stop: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,7 +69,7 @@ pub enum Format {
     Json,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ModelArgs {
     /// Folder with the encoder (model.safetensors, config.json, tokenizer.json). Default: the one
     /// set up by `make setup`; RAPPORT_MODEL_DIR overrides.
@@ -61,6 +85,20 @@ pub struct ModelArgs {
     /// f32), f32 or bf16. `rapport eval` measures what bf16 costs in accuracy.
     #[arg(long, default_value = "auto", value_parser = ["auto", "f32", "bf16"])]
     pub precision: String,
+    /// Score in a process of this run's own even when a resident scorer (`rapport serve`) runs.
+    #[arg(long)]
+    pub no_resident: bool,
+}
+
+impl ModelArgs {
+    pub fn options(&self) -> rapport_core::scoring::ModelOptions {
+        rapport_core::scoring::ModelOptions {
+            model_dir: self.model_dir.clone(),
+            device: self.device.clone(),
+            threads: self.threads,
+            precision: self.precision.clone(),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,29 +137,25 @@ pub struct ScoreArgs {
     /// better; 500 Enron bodies took 10.3 s at 64, 6.3 s at 512, 5.0 s at 2048.
     #[arg(long, default_value_t = 2048)]
     pub batch: usize,
+    /// Add each sentence's text, span and scores to the output.
+    #[arg(long)]
+    pub sentences: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Csv,
-    Html,
-}
-
-/// Messages per audit batch (`--batch`): one scorer call and one transaction each. Larger batches
-/// give the encoder's length-sorting more to work with: on 1,000 messages, 512 per batch took
-/// 8.3 s where 128 took 10.0 s (bench/README.md).
-pub const DEFAULT_BATCH: usize = 512;
+pub use rapport_core::audit::DEFAULT_BATCH;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// Maildirs, mbox files, .eml files or directories of messages. Default: the sample mailbox
-    /// shipped with rapport (examples/sample-sent).
+    /// Sent mail: maildirs, mbox files, .eml files or directories of messages. Default: the
+    /// sample mailbox shipped with rapport (examples/sample-sent).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Received mail (an inbox: maildir, mbox, .eml files or a directory), read as strictly as the
+    /// sent mail, for the accounts report's replies and complaints. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub received: Vec<PathBuf>,
     /// IMAP mailboxes from the config file to audit (repeatable): `[mailbox.NAME]` tables.
     #[arg(long = "mailbox", value_name = "NAME")]
     pub mailboxes: Vec<String>,
@@ -140,7 +174,7 @@ pub struct AuditArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
     /// Messages over this size are reported as errors, not read.
-    #[arg(long, default_value_t = crate::source::DEFAULT_MAX_MESSAGE_BYTES)]
+    #[arg(long, default_value_t = rapport_core::source::DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: u64,
     /// Messages per batch: one scorer call and one transaction each (a killed audit loses at most
     /// the batch in flight). Larger is faster, up to a point, and holds more in memory.
@@ -152,10 +186,13 @@ pub struct AuditArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AccountsArgs {
-    /// Maildirs, mbox files, .eml files or directories to audit into the state first. Without
-    /// PATH and --state: the sample mailbox, in its own sample state.
+    /// Sent mail to audit into the state first (maildirs, mbox files, .eml files or
+    /// directories). Without PATH and --state: the sample mailbox, in its own sample state.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Received mail to audit into the state first. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub received: Vec<PathBuf>,
     /// SQLite state file written by `rapport audit`. Default: the config's `state`, else
     /// $XDG_STATE_HOME/rapport/state.sqlite3.
     #[arg(long, value_name = "FILE")]
@@ -193,7 +230,7 @@ pub struct AccountsArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
     /// Messages over this size are reported as errors, not read (when auditing PATHs).
-    #[arg(long, default_value_t = crate::source::DEFAULT_MAX_MESSAGE_BYTES)]
+    #[arg(long, default_value_t = rapport_core::source::DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: u64,
     #[command(flatten)]
     pub model: ModelArgs,
@@ -203,114 +240,4 @@ pub struct AccountsArgs {
 pub struct ExplainArgs {
     /// A code (R104) or name (passive-aggressive). Without one, list every code.
     pub code: Option<String>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct TrainArgs {
-    /// The datasets folder.
-    #[arg(long, default_value = "../shared/datasets")]
-    pub data: PathBuf,
-    /// Where to write the heads.
-    #[arg(long, default_value = "models/tone-heads.safetensors")]
-    pub out: PathBuf,
-    #[arg(long, default_value_t = 20251123)]
-    pub seed: i64,
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
-    /// Use at most this many training rows per head (0 = all): a quick check of the pipeline.
-    #[arg(long, default_value_t = 0)]
-    pub limit: usize,
-    #[command(flatten)]
-    pub model: ModelArgs,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct EvalArgs {
-    #[arg(long, default_value = "../shared/datasets")]
-    pub data: PathBuf,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    #[command(flatten)]
-    pub model: ModelArgs,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct CalibrateArgs {
-    #[arg(long, default_value = "../shared/datasets")]
-    pub data: PathBuf,
-    /// A label pass (`id<TAB>label`, 0/1/2); give exactly two.
-    #[arg(long = "labels", default_values = ["models/calibration/labels-pass1.tsv", "models/calibration/labels-pass2.tsv"])]
-    pub labels: Vec<PathBuf>,
-    #[arg(long, default_value = "models/calibration/risk-weights.json")]
-    pub out: PathBuf,
-    #[command(flatten)]
-    pub model: ModelArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InboxFormat {
-    Maildir,
-    Mbox,
-}
-
-/// `1000`, `1k`, `100k`, `1m`.
-fn parse_size(s: &str) -> Result<usize, String> {
-    let t = s.trim().to_ascii_lowercase();
-    let (num, mult) = match t.strip_suffix('k') {
-        Some(n) => (n, 1_000),
-        None => match t.strip_suffix('m') {
-            Some(n) => (n, 1_000_000),
-            None => (t.as_str(), 1),
-        },
-    };
-    match num.parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n * mult),
-        _ => Err(format!("{s:?} is not a size: use a count like 1000, 1k or 100k")),
-    }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
-    /// Inbox sizes in messages, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1k,10k,100k", value_parser = parse_size)]
-    pub sizes: Vec<usize>,
-    /// Formats to audit: the maildir (fresh, then a re-run) and the same messages as an mbox
-    /// (into the maildir's state: every verdict from the score cache; then a re-run).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "maildir,mbox")]
-    pub formats: Vec<InboxFormat>,
-    /// The AESLC JSON Lines file whose bodies fill the inboxes.
-    #[arg(long, value_name = "FILE", default_value = "../shared/datasets/enron/aeslc_train.jsonl")]
-    pub data: PathBuf,
-    /// Where the inboxes (kept and reused) and the benchmark states go. Default:
-    /// ~/.cache/rapport/bench.
-    #[arg(long, value_name = "DIR")]
-    pub work: Option<PathBuf>,
-    /// A Python with torch, transformers and vaderSentiment, for the peers (scripts/bench.sh
-    /// installs them and passes it). Without it the peers are skipped.
-    #[arg(long, value_name = "PYTHON")]
-    pub python: Option<PathBuf>,
-    /// Rows the peers score: the bodies of the inbox's first N messages. Must be one of --sizes
-    /// (default: the smallest).
-    #[arg(long, value_name = "N", value_parser = parse_size)]
-    pub peer_rows: Option<usize>,
-    /// Messages timed one at a time for the per-message latency (0: skip).
-    #[arg(long, value_name = "N", default_value_t = 200)]
-    pub latency_sample: usize,
-    /// Also write the results as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    #[command(flatten)]
-    pub model: ModelArgs,
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes() {
-        assert_eq!(super::parse_size("1k"), Ok(1000));
-        assert_eq!(super::parse_size("100K"), Ok(100_000));
-        assert_eq!(super::parse_size("250"), Ok(250));
-        assert!(super::parse_size("0").is_err());
-        assert!(super::parse_size("lots").unwrap_err().contains("1k"));
-    }
 }

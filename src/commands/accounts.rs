@@ -1,26 +1,23 @@
 //! `rapport accounts`: the accounts report over the SQLite state that `rapport audit` fills.
-//! With PATHs, they are audited into the state first (incrementally, like `rapport audit`);
-//! with neither PATH nor --state, the shipped sample mailbox is audited into its own sample state.
-use std::io::Write;
-use std::path::Path;
+//! With PATHs, they are audited into the state first (incrementally, like `rapport audit`); with
+//! neither PATH nor --state, the shipped sample mailbox is audited into its own sample state.
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-use rusqlite::{Connection, OpenFlags};
+use anyhow::Context;
 
-use super::audit::{audit_source, default_state, rescore_stale, sample_mailbox};
-use crate::accounts::{self, calendar, calls, dates, mapping::Mapping, AccountsError, Extra, Options};
+use rapport_core::accounts::{self, calendar, calls, dates, mapping::Mapping, AccountsError, Extra, Options};
+use rapport_core::audit::{self as pipeline, RunStats};
+use rapport_core::config::Config;
+use rapport_core::report::accounts as report;
+use rapport_core::state::State;
+
+use super::{output, Bar};
 use crate::cli::AccountsArgs;
-use crate::config::Config;
-use crate::report::accounts as report;
-use crate::report::audit::RunStats;
-use crate::score;
-use crate::source::open_path;
-use crate::state::{self, State};
 
 /// `--as-of`: a day, `today`, or `latest` (the newest message's day).
 fn as_of(value: &str, messages: &[accounts::Message]) -> anyhow::Result<i64> {
     match value.trim().to_ascii_lowercase().as_str() {
-        "today" => Ok(dates::day_of(state::now())),
+        "today" => Ok(dates::day_of(rapport_core::time::now())),
         "latest" => messages
             .iter()
             .filter_map(|m| m.date)
@@ -47,21 +44,6 @@ fn load_extra(a: &AccountsArgs) -> anyhow::Result<Extra> {
     Ok(extra)
 }
 
-/// Open an existing state for reading only: no lock, so the report can run beside an audit.
-fn open_read_only(path: &Path) -> anyhow::Result<Connection> {
-    if !path.exists() {
-        bail!(
-            "no state at {p}: nothing has been audited there. Run `rapport audit PATH --state {p}` first, or `rapport accounts PATH --state {p}` to audit and report at once",
-            p = path.display()
-        );
-    }
-    let label = path.display().to_string();
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|source| AccountsError::State { path: label.clone(), source })?;
-    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|source| AccountsError::State { path: label.clone(), source })?;
-    Ok(conn)
-}
-
 pub fn accounts(a: AccountsArgs) -> anyhow::Result<i32> {
     // Every input is read before anything is audited, so a typo fails fast.
     let mapping = match &a.map {
@@ -72,53 +54,41 @@ pub fn accounts(a: AccountsArgs) -> anyhow::Result<i32> {
     if !matches!(a.as_of.trim().to_ascii_lowercase().as_str(), "today" | "latest") {
         as_of(&a.as_of, &[])?;
     }
-
-    let model_id = score::model_id();
+    let model_id = rapport_core::model_id();
     let mut stats = RunStats::default();
-    let (state_path, messages) = if a.paths.is_empty() && a.state.is_some() {
-        let path = a.state.clone().unwrap_or_default();
-        let conn = open_read_only(&path)?;
-        let label = path.display().to_string();
-        (label.clone(), accounts::load(&conn, &model_id, &label)?)
+    let audit_first = !(a.paths.is_empty() && a.received.is_empty() && a.state.is_some());
+    let (paths, default_state) = if a.paths.is_empty() && a.received.is_empty() {
+        (vec![super::sample_mailbox()], rapport_core::paths::state_dir().join("sample.sqlite3"))
     } else {
-        let (paths, default) = if a.paths.is_empty() {
-            (vec![sample_mailbox()], super::state_dir().join("sample.sqlite3"))
-        } else {
-            let (config, _) = Config::load(None)?;
-            (a.paths.clone(), config.state.clone().unwrap_or_else(default_state))
-        };
-        let path = a.state.clone().unwrap_or(default);
-        let mut st = State::open(&path)?;
-        let scorer = super::audit::LazyScorer::new(&a.model);
-        rescore_stale(&mut st, &scorer, &mut stats)?;
-        for p in &paths {
-            let mut source = open_path(p, a.max_message_bytes).with_context(|| format!("opening {}", p.display()))?;
-            audit_source(&mut st, &scorer, source.as_mut(), super::audit::BATCH, &mut stats)?;
-        }
-        let label = path.display().to_string();
-        let messages = accounts::load(&st.conn, &model_id, &label)?;
-        (label, messages)
+        let (config, _) = Config::load(None)?;
+        (a.paths.clone(), config.state.clone().unwrap_or_else(rapport_core::paths::default_state))
     };
-
+    let state_path = a.state.clone().unwrap_or(default_state);
+    let all_inputs: Vec<PathBuf> = paths.iter().chain(&a.received).cloned().collect();
+    if let Some(o) = &a.output {
+        output::check_target(o, &all_inputs, Some(&state_path))?;
+    }
+    let messages = if audit_first {
+        let mut st = State::open(&state_path)?;
+        let mut inputs = super::audit::inputs(&paths, &a.received, &[], a.max_message_bytes)?;
+        let info = Default::default();
+        let mut assessor = super::lazy_assessor(&a.model, 0, info);
+        stats = pipeline::run(&mut st, &mut assessor, &mut inputs, &pipeline::Options::default(), &Bar::new())?;
+        st.messages(model_id)?
+    } else {
+        State::open_read_only(&state_path)?.messages(model_id)?
+    };
     let opts = Options {
         as_of: as_of(&a.as_of, &messages)?,
         window_days: i64::from(a.window_days),
         our_domains: a.our_domains.clone(),
         map_file: a.map.as_ref().map(|p| p.display().to_string()),
         mapping,
-        model_id,
-        state: state_path,
+        model_id: model_id.to_string(),
+        state: state_path.display().to_string(),
     };
     let rep = accounts::build(&messages, &extra, &opts);
-
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write the report to {}", path.display()))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    report::render(&mut out, &rep, a.format, a.top)?;
-    out.flush()?;
+    output::emit(a.output.as_deref(), |w| report::render(w, &rep, a.format, a.top))?;
     if !stats.errors.is_empty() {
         for (src, e) in &stats.errors {
             eprintln!("rapport: {src}: {e}");

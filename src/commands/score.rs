@@ -1,14 +1,15 @@
 //! `rapport score`: JSON Lines `{"id", "text"}` on stdin, one JSON line per input on stdout, in
-//! order. `flagged` is the same decision `rapport check` makes at its default threshold.
-use std::io::{BufRead, IsTerminal, Write};
+//! order (docs/score.md documents the schema). `flagged` is the same decision `rapport check`
+//! makes at its default threshold.
+use std::io::{BufRead, Write};
 
 use anyhow::Context;
 
+use rapport_core::clean::{clean, CleanText};
+use rapport_core::findings::Finding;
+use rapport_core::verdict::{Assessment, SentenceScores, Tones};
+
 use crate::cli::ScoreArgs;
-use crate::clean::clean;
-use crate::findings::Finding;
-use crate::score::SentenceScores;
-use crate::tone::{assess, DEFAULT_WEIGHTS};
 
 #[derive(serde::Deserialize)]
 struct Input {
@@ -24,71 +25,72 @@ struct Sentiment {
 }
 
 #[derive(serde::Serialize)]
+struct Sentence<'a> {
+    text: &'a str,
+    /// `[start, end]`, bytes into the cleaned text.
+    span: [usize; 2],
+    risk: f32,
+    scores: &'a SentenceScores,
+}
+
+#[derive(serde::Serialize)]
 struct Output<'a> {
     id: &'a serde_json::Value,
     sentiment: Sentiment,
+    /// Each rubric tone's highest probability over the message's prose sentences.
+    tones: &'a Tones,
     /// Lowest politeness among the sentences that are requests (1.0 when there is none).
     politeness: f32,
-    /// Highest incivility among the sentences.
+    /// Highest incivility (UCC attributes) among the sentences.
     incivility: f32,
     risk: f32,
     flagged: bool,
     findings: &'a [Finding],
-    sentences: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sentences: Option<Vec<Sentence<'a>>>,
+    sentence_count: usize,
 }
 
-fn summarise(scores: &[SentenceScores]) -> (f32, f32) {
-    let politeness = scores
-        .iter()
-        .filter(|s| s.request >= 0.5)
-        .map(|s| s.politeness)
-        .fold(1.0, f32::min);
-    let incivility = scores.iter().map(|s| s.incivility()).fold(0.0, f32::max);
-    (politeness, incivility)
+fn write_one(out: &mut dyn Write, input: &Input, c: &CleanText, a: &Assessment, with_sentences: bool) -> anyhow::Result<()> {
+    let politeness = a.scores.iter().filter(|s| s.request >= 0.5).map(|s| s.politeness).fold(1.0, f32::min);
+    let incivility = a.scores.iter().map(|s| s.incivility.max()).fold(0.0, f32::max);
+    let sentences = with_sentences.then(|| {
+        c.sentences
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Sentence { text: &c.text[r.clone()], span: [r.start, r.end], risk: a.sentence_risk.get(i).copied().unwrap_or(0.0), scores: &a.scores[i] })
+            .collect()
+    });
+    let o = Output {
+        id: &input.id,
+        sentiment: Sentiment { negative: a.tone.negative, neutral: a.tone.neutral, positive: a.tone.positive },
+        tones: &a.tones,
+        politeness,
+        incivility,
+        risk: a.risk,
+        flagged: a.flagged,
+        findings: &a.findings,
+        sentences,
+        sentence_count: c.sentences.len(),
+    };
+    serde_json::to_writer(&mut *out, &o)?;
+    writeln!(out)?;
+    Ok(())
 }
 
 pub fn score(a: ScoreArgs) -> anyhow::Result<i32> {
-    let scorer = super::check::load_scorer(&a.model, 0)?;
+    let info = Default::default();
+    let mut assessor = super::lazy_assessor(&a.model, 0, info);
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new_spinner()
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let mut pending: Vec<(Input, crate::clean::CleanText)> = Vec::new();
+    let mut pending: Vec<(Input, CleanText)> = Vec::new();
     let mut failed = false;
-    let flush = |pending: &mut Vec<(Input, crate::clean::CleanText)>, out: &mut dyn Write| -> anyhow::Result<()> {
-        let sentences: Vec<&str> = pending
-            .iter()
-            .flat_map(|(_, c)| c.sentences.iter().map(move |r| &c.text[r.clone()]))
-            .collect();
-        let scores = scorer.score(&sentences)?;
-        let mut at = 0;
-        for (input, c) in pending.iter() {
-            let n = c.sentences.len();
-            let s = scores[at..at + n].to_vec();
-            at += n;
-            let (politeness, incivility) = summarise(&s);
-            let a = assess(c, s, crate::rules::check_rules(c), &DEFAULT_WEIGHTS);
-            let o = Output {
-                id: &input.id,
-                sentiment: Sentiment {
-                    negative: a.tone.negative,
-                    neutral: a.tone.neutral,
-                    positive: a.tone.positive,
-                },
-                politeness,
-                incivility,
-                risk: a.risk,
-                flagged: a.flagged,
-                findings: &a.findings,
-                sentences: n,
-            };
-            serde_json::to_writer(&mut *out, &o)?;
-            writeln!(out)?;
+    let mut flush = |pending: &mut Vec<(Input, CleanText)>, out: &mut dyn Write| -> anyhow::Result<()> {
+        let texts: Vec<&CleanText> = pending.iter().map(|(_, c)| c).collect();
+        let verdicts = assessor.assess(&texts)?;
+        for ((input, c), v) in pending.iter().zip(&verdicts) {
+            write_one(out, input, c, v, a.sentences)?;
         }
-        bar.inc(pending.len() as u64);
         pending.clear();
         Ok(())
     };
@@ -115,7 +117,6 @@ pub fn score(a: ScoreArgs) -> anyhow::Result<i32> {
         }
     }
     flush(&mut pending, &mut out)?;
-    bar.finish_and_clear();
     out.flush()?;
     Ok(if failed { 2 } else { 0 })
 }

@@ -265,7 +265,7 @@ fn table_csv_and_html_renderings() {
     let csv = run("csv");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 15, "a header and one row per account");
-    assert_eq!(lines[0], rapport::report::accounts::CSV_HEADER);
+    assert_eq!(lines[0], rapport_core::report::accounts::CSV_HEADER);
     let jade = lines.iter().find(|l| l.starts_with("jade.com,")).unwrap();
     assert!(jade.starts_with("jade.com,domain,email_only,1,1,1,5,1,4,dipping,-0.750,5,2026-06-15,,,0,0,"), "{jade}");
     assert!(jade.ends_with(",75.0,1"), "{jade}");

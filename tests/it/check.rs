@@ -100,7 +100,7 @@ fn a_missing_or_corrupt_model_names_the_file_and_the_fix() {
     assert!(err.contains("model.safetensors") && err.contains("make setup"), "{err}");
 
     // A copy of the real encoder with one byte changed in the weights.
-    let real = rapport::score::default_model_dir(None);
+    let real = rapport_model::default_model_dir(None);
     for f in ["config.json", "tokenizer.json", "model.safetensors"] {
         std::fs::copy(real.join(f), dir.path().join(f)).unwrap();
     }

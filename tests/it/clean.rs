@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rapport::clean::{clean, CleanText};
-use rapport::parse::{parse, ParsedMail};
-use rapport::source::{RawMail, SourceRef};
+use rapport_core::clean::{clean, CleanText};
+use rapport_core::parse::{parse, ParsedMail};
+use rapport_core::source::{RawMail, SourceRef};
 
 fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail").join(name)
@@ -21,12 +21,7 @@ fn enron_dir() -> PathBuf {
 
 fn parse_file(path: &Path) -> ParsedMail {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    parse(&RawMail {
-        origin: SourceRef::File {
-            path: path.to_path_buf(),
-        },
-        bytes,
-    })
+    parse(&RawMail::new(SourceRef::File { path: path.to_path_buf() }, bytes))
     .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

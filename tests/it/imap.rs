@@ -6,9 +6,9 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rapport::secret::SecretSource;
-use rapport::source::imap::{Auth, ImapConfig, ImapSession, ImapSource, Retry, Security};
-use rapport::source::{MailSource, RawMail, SourceRef};
+use rapport_core::secret::SecretSource;
+use rapport_core::source::imap::{Auth, ImapConfig, ImapSession, ImapSource, Retry, Security};
+use rapport_core::source::{MailSource, RawMail, SourceRef};
 
 use crate::support::dovecot::{self, Dovecot, Options, PASSWORD, USER};
 

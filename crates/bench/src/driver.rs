@@ -1,4 +1,4 @@
-//! `rapport bench`: what an audit costs on large inboxes, measured end to end.
+//! `rapport-bench`: what an audit costs on large inboxes, measured end to end.
 //!
 //! For each size it builds (or reuses) a synthetic-but-real inbox ([`crate::synth`]) as a maildir
 //! and an mbox, then runs `rapport audit` on it as a child process (so time and peak RSS are the
@@ -20,9 +20,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::cli::{BenchArgs, InboxFormat};
-use crate::report::audit::RunStats;
+use crate::args::{BenchArgs, InboxFormat};
 use crate::synth::{self, Inbox};
+use rapport_core::audit::RunStats;
 
 /// One measured child process.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -180,7 +180,7 @@ impl Ctx<'_> {
             .args(["--format", "json", "--output"])
             .arg(&report)
             .args(["--device", &self.a.model.device, "--threads", &self.a.model.threads.to_string()])
-            .args(["--precision", &self.a.model.precision])
+            .args(["--precision", &self.a.model.precision, "--no-resident"])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).with_context(|| format!("cannot write {}", log.display()))?);
@@ -229,16 +229,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// One message at a time through the whole pipeline, the model loaded (what a mail-client hook
 /// or a new-mail trigger pays per message, less process start-up).
 fn latency(a: &BenchArgs, inbox: &Inbox, n: usize) -> anyhow::Result<Latency> {
-    use crate::source::MailSource;
-    let scorer = super::check::load_scorer(&a.model, 0)?;
-    let mut src = crate::source::MaildirSource::new(&inbox.maildir, crate::source::DEFAULT_MAX_MESSAGE_BYTES);
+    use rapport_core::source::MailSource;
+    let (scorer, _) = rapport_core::scoring::connect(&a.model.options(), false)?;
+    let mut assessor = rapport_core::verdict::Assessor::new(scorer);
+    let mut src = rapport_core::source::MaildirSource::new(&inbox.maildir, rapport_core::source::DEFAULT_MAX_MESSAGE_BYTES);
     let raws: Vec<_> = src.mails().take(n + 1).collect::<Result<_, _>>()?;
     let mut times = Vec::with_capacity(n);
     let mut sentences = 0usize;
     for (k, raw) in raws.iter().enumerate() {
         let t0 = Instant::now();
-        let mail = crate::parse::parse(raw)?;
-        let (c, v) = super::check::assess_mail(&scorer, &mail)?;
+        let mail = rapport_core::parse::parse(raw)?;
+        let c = rapport_core::clean::clean(&mail.body);
+        let v = assessor.assess_one(&c)?;
         std::hint::black_box(v);
         // The first message warms libtorch's allocator and thread pool: not counted.
         if k > 0 {
@@ -254,12 +256,12 @@ fn latency(a: &BenchArgs, inbox: &Inbox, n: usize) -> anyhow::Result<Latency> {
         p95_ms: percentile(&times, 95.0),
         max_ms: times.last().copied().unwrap_or(f64::NAN),
         mean_sentences: sentences as f64 / count.max(1) as f64,
-        what: "one message at a time: parse, clean, rules, model, verdict (model loaded; no SQLite)",
+        what: "one message at a time: parse, clean, rules, model (a rapport-model process, already started), verdict; no SQLite",
     })
 }
 
 fn peer_scripts() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/python")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/python")
 }
 
 fn run_peer(python: &Path, script: &str, args: &[String], work: &Path) -> anyhow::Result<(Measured, serde_json::Value)> {
@@ -309,7 +311,7 @@ fn peers(a: &BenchArgs, python: &Path, bodies: &[synth::Body], rows: usize, work
     }
     f.flush()?;
     let input_s = input.display().to_string();
-    let model_dir = crate::score::default_model_dir(a.model.model_dir.as_deref()).display().to_string();
+    let model_dir = rapport_model::default_model_dir(a.model.model_dir.as_deref()).display().to_string();
     let threads = threads_used(a).to_string();
     let mut out = Vec::new();
     let (m, v) = run_peer(
@@ -317,7 +319,7 @@ fn peers(a: &BenchArgs, python: &Path, bodies: &[synth::Body], rows: usize, work
         "pipeline_bench.py",
         &[
             "--model-dir".into(),
-            model_dir,
+            model_dir.clone(),
             "--input".into(),
             input_s.clone(),
             "--threads".into(),
@@ -333,6 +335,14 @@ fn peers(a: &BenchArgs, python: &Path, bodies: &[synth::Body], rows: usize, work
     )?;
     let tool = format!("Python transformers {} pipeline (same encoder, batch 32, truncation 256)", v["versions"]["transformers"].as_str().unwrap_or("?"));
     out.push(Peer::new(tool, rows, "inference only (import and model load excluded)", m, v, rapport_mps));
+    let (m, v) = run_peer(
+        python,
+        "torch_loop_bench.py",
+        &["--model-dir".into(), model_dir.clone(), "--input".into(), input_s.clone(), "--threads".into(), threads_used(a).to_string(), "--max-length".into(), "256".into(), "--device".into(), a.model.device.clone()],
+        work,
+    )?;
+    let tool = format!("Python torch {} loop (same encoder, length-sorted, bf16 autocast, truncation 256)", v["versions"]["torch"].as_str().unwrap_or("?"));
+    out.push(Peer::new(tool, rows, "tokenize + inference (import and model load excluded)", m, v, rapport_mps));
     let (m, v) = run_peer(python, "vader_bench.py", &["--input".into(), input_s], work)?;
     let tool = format!("VADER (vaderSentiment {}, whole message)", v["versions"]["vaderSentiment"].as_str().unwrap_or("?"));
     out.push(Peer::new(tool, rows, "scoring only (import excluded)", m, v, rapport_mps));
@@ -356,21 +366,21 @@ fn meta(a: &BenchArgs, bodies: &[synth::Body], data: &Path) -> serde_json::Map<S
     let mut put = |k: &str, v: serde_json::Value| {
         m.insert(k.into(), v);
     };
-    put("date", crate::report::audit::iso_date(crate::state::now()).into());
+    put("date", rapport_core::time::iso_date(rapport_core::time::now()).into());
     put("cpu", cpu_model().into());
-    put("cpu_native_bf16", crate::score::cpu_has_native_bf16().into());
+    put("cpu_native_bf16", rapport_model::cpu_has_native_bf16().into());
     put("cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).into());
     put("memory_gib", mem.map(|g| (g * 10.0).round() / 10.0).into());
     put("loadavg_at_start", load.trim().into());
     put("device", a.model.device.clone().into());
     put("torch_threads", threads_used(a).into());
-    if let Ok(device) = crate::score::parse_device(&a.model.device) {
-        if let Ok(p) = crate::score::Precision::resolve(&a.model.precision, device) {
+    if let Ok(device) = rapport_model::parse_device(&a.model.device) {
+        if let Ok(p) = rapport_model::Precision::resolve(&a.model.precision, device) {
             put("precision", p.as_str().into());
         }
     }
-    put("rapport", format!("rapport {} ({})", env!("CARGO_PKG_VERSION"), crate::score::model_id()).into());
-    put("libtorch", crate::score::LIBTORCH_VERSION.into());
+    put("rapport", format!("rapport {} ({}, model {})", env!("CARGO_PKG_VERSION"), rapport_core::model_id(), rapport_model::Version::current().as_str()).into());
+    put("libtorch", rapport_model::LIBTORCH_VERSION.into());
     put(
         "inbox",
         format!(
@@ -517,8 +527,8 @@ fn targets(r: &BenchReport) -> Vec<Target> {
 }
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<i32> {
-    let exe = std::env::current_exe().context("cannot find rapport's own executable to run the audits")?;
-    let work = a.work.clone().unwrap_or_else(|| super::cache_dir().join("bench"));
+    let exe = rapport_exe()?;
+    let work = a.work.clone().unwrap_or_else(|| rapport_core::paths::cache_dir().join("bench"));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create the benchmark folder {}", work.display()))?;
     let mut sizes = a.sizes.clone();
     sizes.sort_unstable();
@@ -528,7 +538,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<i32> {
     let bodies = synth::load_bodies(&a.data)?;
     let has = |f: InboxFormat| a.formats.contains(&f);
     let steps = sizes.len() as u64 * (2 + if has(InboxFormat::Mbox) { 2 } else { 0 }) + 2;
-    let bar = super::progress(steps);
+    let bar = progress(steps);
     let ctx = Ctx { a: &a, exe, work: work.clone() };
     let mut runs = Vec::new();
     let mut smallest: Option<Inbox> = None;
@@ -599,4 +609,29 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     render_text(&mut out, &report)?;
     Ok(0)
+}
+
+/// The `rapport` binary the audits run: `$RAPPORT_BIN`, else beside this program.
+fn rapport_exe() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("RAPPORT_BIN").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let me = std::env::current_exe().context("cannot find rapport-bench's own executable")?;
+    let beside = me.with_file_name("rapport");
+    anyhow::ensure!(beside.is_file(), "no rapport binary beside {} (build the workspace: make build), or set RAPPORT_BIN", me.display());
+    Ok(beside)
+}
+
+/// A progress bar over `len` steps on standard error (hidden when it is not a terminal).
+fn progress(len: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    bar
 }

@@ -81,13 +81,7 @@ const LAST: &[&str] = &[
     "nguyen", "patel", "kim", "okafor", "schmidt", "rossi",
 ];
 
-/// splitmix64: a fixed, well-mixed hash of the message number.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
+use rapport_core::text::splitmix64 as mix;
 
 fn title(s: &str) -> String {
     let mut c = s.chars();
@@ -108,7 +102,7 @@ fn rfc2822(t: i64) -> (String, String) {
     let local = t - 8 * 3600;
     let days = local.div_euclid(86_400);
     let secs = local.rem_euclid(86_400);
-    let (y, m, d) = crate::report::audit::ymd(local);
+    let (y, m, d) = rapport_core::time::ymd(local);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MO: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let wd = WD[days.rem_euclid(7) as usize];
@@ -277,8 +271,8 @@ mod tests {
         let mut ids = std::collections::HashSet::new();
         for i in 0..50 {
             let m = message(&b, 50, i);
-            let raw = crate::source::RawMail { origin: crate::source::SourceRef::Stdin, bytes: m.bytes.clone().into_bytes() };
-            let p = crate::parse::parse(&raw).expect("generated mail parses");
+            let raw = rapport_core::source::RawMail::new(rapport_core::source::SourceRef::Stdin, m.bytes.clone().into_bytes());
+            let p = rapport_core::parse::parse(&raw).expect("generated mail parses");
             assert!(ids.insert(p.message_id.clone().unwrap()), "Message-IDs are unique");
             assert!(p.from.as_ref().unwrap().address.ends_with("@enron.com"));
             assert!(p.recipients().count() >= 1);
@@ -296,10 +290,10 @@ mod tests {
         let b = bodies();
         let inbox = ensure_inbox(dir.path(), &data, &b, 5, &|_| {}).unwrap();
         assert!(inbox.built);
-        let mut mbox = crate::source::MboxSource::new(&inbox.mbox, u64::MAX);
-        let from_mbox: Vec<Vec<u8>> = crate::source::MailSource::mails(&mut mbox).map(|m| m.unwrap().bytes).collect();
-        let mut md = crate::source::MaildirSource::new(&inbox.maildir, u64::MAX);
-        let from_maildir: Vec<Vec<u8>> = crate::source::MailSource::mails(&mut md).map(|m| m.unwrap().bytes).collect();
+        let mut mbox = rapport_core::source::MboxSource::new(&inbox.mbox, u64::MAX);
+        let from_mbox: Vec<Vec<u8>> = rapport_core::source::MailSource::mails(&mut mbox).map(|m| m.unwrap().bytes).collect();
+        let mut md = rapport_core::source::MaildirSource::new(&inbox.maildir, u64::MAX);
+        let from_maildir: Vec<Vec<u8>> = rapport_core::source::MailSource::mails(&mut md).map(|m| m.unwrap().bytes).collect();
         assert_eq!(from_mbox.len(), 5);
         // The mbox adds a blank separator line after each message.
         for (a, b) in from_mbox.iter().zip(&from_maildir) {

@@ -91,7 +91,7 @@ pub enum AuditError {
 
 /// Audit `inputs` into `state`: first re-score the texts audited under another model, then read
 /// each source.
-pub fn run(state: &mut State, assessor: &mut Assessor, inputs: &mut [Input], opts: &Options, progress: &dyn Progress) -> Result<RunStats, AuditError> {
+pub fn run(state: &mut State, assessor: &mut Assessor<'_>, inputs: &mut [Input], opts: &Options, progress: &dyn Progress) -> Result<RunStats, AuditError> {
     let mut stats = RunStats::default();
     rescore_stale(state, assessor, opts.batch, &mut stats)?;
     for input in inputs.iter_mut() {
@@ -169,7 +169,7 @@ fn wants_verdict(p: &Prepared, direction: Direction) -> bool {
 }
 
 /// Assess the batch's texts that need a verdict and write the batch in one transaction.
-fn process_batch(state: &mut State, assessor: &mut Assessor, raws: Vec<RawMail>, direction: Direction, stats: &mut RunStats) -> Result<(), AuditError> {
+fn process_batch(state: &mut State, assessor: &mut Assessor<'_>, raws: Vec<RawMail>, direction: Direction, stats: &mut RunStats) -> Result<(), AuditError> {
     let model_id = crate::model_id();
     // Where each source will resume: written in the same transaction as the messages.
     let checkpoints = Checkpoint::furthest(raws.iter().filter_map(|r| r.checkpoint.as_ref()));
@@ -220,7 +220,7 @@ fn process_batch(state: &mut State, assessor: &mut Assessor, raws: Vec<RawMail>,
 }
 
 /// Audit one source into the state.
-fn audit_source(state: &mut State, assessor: &mut Assessor, input: &mut Input, opts: &Options, progress: &dyn Progress, stats: &mut RunStats) -> Result<(), AuditError> {
+fn audit_source(state: &mut State, assessor: &mut Assessor<'_>, input: &mut Input, opts: &Options, progress: &dyn Progress, stats: &mut RunStats) -> Result<(), AuditError> {
     let batch_len = opts.batch.max(1);
     let source = &mut input.source;
     let name = source.describe();
@@ -269,7 +269,7 @@ fn audit_source(state: &mut State, assessor: &mut Assessor, input: &mut Input, o
 /// Verdicts for messages audited under another model or other rules: re-assessed from the
 /// cleaned text kept in the state (the mail is not read again), so an upgrade never leaves
 /// messages out of the report.
-fn rescore_stale(state: &mut State, assessor: &mut Assessor, batch: usize, stats: &mut RunStats) -> Result<(), AuditError> {
+fn rescore_stale(state: &mut State, assessor: &mut Assessor<'_>, batch: usize, stats: &mut RunStats) -> Result<(), AuditError> {
     let model_id = crate::model_id();
     let stale = state.stale_texts(model_id)?;
     for chunk in stale.chunks(batch.max(1)) {

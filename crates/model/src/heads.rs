@@ -1,186 +1,150 @@
-//! rapport's trained heads: small MLPs over the encoder's pooled features, one per task. They are
-//! trained by `rapport train` (see `train.rs` and `models/README.md`), saved to
-//! `models/tone-heads.safetensors`, and compiled into the binary.
-use tch::{nn, nn::Module, nn::ModuleT, Device, Kind, Tensor};
+//! The v2 heads: one small head per task over the fine-tuned encoder's mean-pooled last layer,
+//! trained by `scripts/train-model.sh` (crates/model/python/train_tone.py) and compiled in from
+//! `models/v2/heads.safetensors`, with `models/v2/heads.json` naming each task's outputs.
+use tch::{Device, Kind, Tensor};
 
-use super::encoder::FEATURES;
-use crate::error::ModelError;
+use rapport_core::verdict::{Incivility, SentenceScores, Tones};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    /// One label out of several (cross-entropy).
-    Softmax,
-    /// Independent yes/no labels (binary cross-entropy).
-    Sigmoid,
+use crate::ModelError;
+
+/// One task of the manifest.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TaskSpec {
+    pub name: String,
+    pub outputs: Vec<String>,
+    /// `softmax` or `sigmoid`.
+    pub activation: String,
+    /// Hidden units (0: a linear head).
+    #[serde(default)]
+    pub hidden: i64,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct HeadSpec {
-    pub name: &'static str,
-    pub labels: &'static [&'static str],
-    pub activation: Activation,
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Manifest {
+    pub pooling: String,
+    pub tasks: Vec<TaskSpec>,
+    #[serde(default)]
+    pub fine_tuned_layers: Vec<usize>,
 }
 
-pub const SENTIMENT: usize = 0;
-pub const POLITENESS: usize = 1;
-pub const INCIVILITY: usize = 2;
-pub const EMOTION: usize = 3;
-pub const REQUEST: usize = 4;
+#[cfg(rapport_v2)]
+pub const EMBEDDED: Option<(&str, &[u8])> = Some((include_str!("../../../models/v2/heads.json"), include_bytes!("../../../models/v2/heads.safetensors")));
+#[cfg(not(rapport_v2))]
+pub const EMBEDDED: Option<(&str, &[u8])> = None;
 
-/// The heads, in the order of the constants above.
-pub const HEADS: &[HeadSpec] = &[
-    HeadSpec {
-        name: "sentiment",
-        labels: &["negative", "neutral", "positive"],
-        activation: Activation::Softmax,
-    },
-    HeadSpec {
-        name: "politeness",
-        labels: &["polite"],
-        activation: Activation::Sigmoid,
-    },
-    HeadSpec {
-        name: "incivility",
-        labels: &["antagonize", "condescending", "dismissive", "generalisation", "hostile", "sarcastic"],
-        activation: Activation::Sigmoid,
-    },
-    HeadSpec {
-        name: "emotion",
-        labels: &["negative"],
-        activation: Activation::Sigmoid,
-    },
-    HeadSpec {
-        name: "request",
-        labels: &["request"],
-        activation: Activation::Sigmoid,
-    },
-];
+#[cfg(rapport_v2_layers)]
+pub const EMBEDDED_LAYERS: Option<&[u8]> = Some(include_bytes!("../../../models/v2/encoder-layers.safetensors"));
+#[cfg(not(rapport_v2_layers))]
+pub const EMBEDDED_LAYERS: Option<&[u8]> = None;
 
-pub const HIDDEN: i64 = 256;
-
-/// One head: standardised features -> Linear -> GELU -> dropout -> Linear -> logits.
-#[derive(Debug)]
-pub struct Head {
-    l1: nn::Linear,
-    l2: nn::Linear,
+struct Head {
+    spec: TaskSpec,
+    l1: Option<(Tensor, Tensor)>,
+    l2: (Tensor, Tensor),
 }
 
-impl Head {
-    pub fn new(p: &nn::Path<'_>, outputs: i64) -> Self {
-        Self {
-            l1: nn::linear(p / "l1", FEATURES, HIDDEN, Default::default()),
-            l2: nn::linear(p / "l2", HIDDEN, outputs, Default::default()),
-        }
-    }
-}
-
-impl ModuleT for Head {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        self.l2
-            .forward(&self.l1.forward(xs).gelu("none").dropout(0.1, train))
-    }
-}
-
-/// Feature standardisation, fitted on the training features.
-#[derive(Debug)]
-pub struct Norm {
-    pub mean: Tensor,
-    pub std: Tensor,
-}
-
-impl Norm {
-    pub fn new(p: &nn::Path<'_>) -> Self {
-        Self {
-            mean: p.var("mean", &[FEATURES], nn::Init::Const(0.0)),
-            std: p.var("std", &[FEATURES], nn::Init::Const(1.0)),
-        }
-    }
-    pub fn apply(&self, xs: &Tensor) -> Tensor {
-        (xs - &self.mean) / &self.std
-    }
-}
-
-/// All heads in one var store.
+/// The v2 heads, ready to run.
 pub struct Heads {
-    pub vs: nn::VarStore,
-    pub norm: Norm,
-    pub heads: Vec<Head>,
+    heads: Vec<Head>,
 }
-
-/// The heads trained for this release, compiled in.
-#[cfg(rapport_heads)]
-pub const EMBEDDED: Option<&[u8]> = Some(include_bytes!("../../models/tone-heads.safetensors"));
-#[cfg(not(rapport_heads))]
-pub const EMBEDDED: Option<&[u8]> = None;
 
 impl Heads {
-    /// Fresh, untrained heads (for training).
-    pub fn new(device: Device) -> Self {
-        let vs = nn::VarStore::new(device);
-        let root = vs.root();
-        let norm = Norm::new(&(&root / "norm"));
-        let heads = HEADS
-            .iter()
-            .map(|h| Head::new(&(&root / h.name), h.labels.len() as i64))
-            .collect();
-        Self { vs, norm, heads }
-    }
-
-    /// Load weights from safetensors bytes.
-    pub fn from_bytes(bytes: &[u8], device: Device) -> Result<Self, ModelError> {
-        let bad = |m: String| ModelError::Load {
-            path: "models/tone-heads.safetensors".into(),
-            message: m,
-        };
-        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
-        let heads = Self::new(device);
-        let vars = heads.vs.variables();
-        for (name, mut var) in vars {
-            let view = st.tensor(&name).map_err(|_| bad(format!("no tensor {name}")))?;
-            let t: Tensor = view.try_into().map_err(|e: tch::TchError| bad(e.to_string()))?;
-            if t.size() != var.size() {
-                return Err(bad(format!("{name}: shape {:?}, expected {:?}", t.size(), var.size())));
-            }
-            tch::no_grad(|| var.copy_(&t.to_kind(Kind::Float)));
+    pub fn load(manifest: &str, bytes: &[u8], device: Device) -> Result<Self, ModelError> {
+        let bad = |m: String| ModelError::Load { path: "models/v2/heads.safetensors".into(), message: m };
+        let manifest: Manifest = serde_json::from_str(manifest).map_err(|e| bad(format!("models/v2/heads.json: {e}")))?;
+        if manifest.pooling != "mean" {
+            return Err(bad(format!("pooling {:?} is not supported", manifest.pooling)));
         }
-        Ok(heads)
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+        let get = |name: &str| -> Result<Tensor, ModelError> {
+            let view = st.tensor(name).map_err(|_| bad(format!("no tensor {name}")))?;
+            let t: Tensor = view.try_into().map_err(|e: tch::TchError| bad(e.to_string()))?;
+            Ok(t.to_kind(Kind::Float).to(device))
+        };
+        let mut heads = Vec::new();
+        for spec in manifest.tasks {
+            let n = &spec.name;
+            let l1 = if spec.hidden > 0 { Some((get(&format!("{n}.l1.weight"))?, get(&format!("{n}.l1.bias"))?)) } else { None };
+            let l2 = (get(&format!("{n}.l2.weight"))?, get(&format!("{n}.l2.bias"))?);
+            if l2.0.size()[0] != spec.outputs.len() as i64 {
+                return Err(bad(format!("{n}: {} outputs in the file, {} in the manifest", l2.0.size()[0], spec.outputs.len())));
+            }
+            heads.push(Head { spec, l1, l2 });
+        }
+        Ok(Self { heads })
     }
 
-    /// The compiled-in heads.
     pub fn embedded(device: Device) -> Result<Self, ModelError> {
         match EMBEDDED {
-            Some(b) => Self::from_bytes(b, device),
+            Some((m, b)) => Self::load(m, b, device),
             None => Err(ModelError::Load {
-                path: "models/tone-heads.safetensors".into(),
-                message: "this build has no trained heads; run `rapport train` and rebuild".into(),
+                path: "models/v2/heads.safetensors".into(),
+                message: "this build has no v2 heads; run scripts/train-model.sh and rebuild".into(),
             }),
         }
     }
 
-    pub fn save(&self, path: &std::path::Path) -> Result<(), ModelError> {
-        let mut named: Vec<(String, Tensor)> = self.vs.variables().into_iter().collect();
-        named.sort_by(|a, b| a.0.cmp(&b.0));
-        Tensor::write_safetensors(&named, path).map_err(|e| ModelError::Load {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
-    }
-
-    /// Probabilities of every head for features `[n, FEATURES]`: softmax or sigmoid per head.
-    pub fn probabilities(&self, feats: &Tensor) -> Vec<Tensor> {
+    /// `(task, output) -> probability` for features `[n, 384]`: a row per sentence.
+    pub fn scores(&self, feats: &Tensor) -> Vec<SentenceScores> {
+        let n = feats.size()[0] as usize;
+        let mut out = vec![SentenceScores::default(); n];
         tch::no_grad(|| {
-            let x = self.norm.apply(feats);
-            HEADS
-                .iter()
-                .zip(&self.heads)
-                .map(|(spec, head)| {
-                    let logits = head.forward_t(&x, false);
-                    match spec.activation {
-                        Activation::Softmax => logits.softmax(-1, Kind::Float),
-                        Activation::Sigmoid => logits.sigmoid(),
-                    }
-                })
-                .collect()
-        })
+            for h in &self.heads {
+                let mut x = feats.to_kind(Kind::Float);
+                if let Some((w, b)) = &h.l1 {
+                    x = x.linear(w, Some(b)).gelu("none");
+                }
+                let logits = x.linear(&h.l2.0, Some(&h.l2.1));
+                let p = if h.spec.activation == "softmax" { logits.softmax(-1, Kind::Float) } else { logits.sigmoid() };
+                let p = p.to(Device::Cpu).contiguous();
+                let k = h.spec.outputs.len();
+                let mut v = vec![0f32; n * k];
+                p.copy_data(&mut v, n * k);
+                for (i, row) in v.chunks(k).enumerate() {
+                    assign(&mut out[i], &h.spec, row);
+                }
+            }
+        });
+        out
+    }
+}
+
+fn assign(s: &mut SentenceScores, spec: &TaskSpec, row: &[f32]) {
+    let at = |name: &str| spec.outputs.iter().position(|o| o == name).map(|k| row[k]).unwrap_or(0.0);
+    match spec.name.as_str() {
+        "sentiment" => {
+            s.negative = at("negative");
+            s.neutral = at("neutral");
+            s.positive = at("positive");
+        }
+        "politeness" => s.politeness = at("polite"),
+        "request" => s.request = at("request"),
+        "ucc" => {
+            s.incivility = Incivility {
+                antagonize: at("antagonize"),
+                condescending: at("condescending"),
+                dismissive: at("dismissive"),
+                generalisation: at("generalisation"),
+                hostile: at("hostile"),
+                sarcastic: at("sarcastic"),
+            }
+        }
+        "irony" => s.irony = at("irony"),
+        "offensive" => s.offensive = at("offensive"),
+        "emotion" => s.negative_emotion = at("negative_emotion"),
+        "email" => {
+            s.tones = Tones {
+                curt: at("curt"),
+                demanding: at("demanding"),
+                passive_aggressive: at("passive_aggressive"),
+                condescending: at("condescending"),
+                sarcastic: at("sarcastic"),
+                blame: at("blame"),
+                hostile: at("hostile"),
+                shouting: at("shouting"),
+            };
+            s.not_prose = at("not_prose");
+        }
+        _ => {}
     }
 }

@@ -1,40 +1,76 @@
-//! The only module that knows about models: the rust-bert encoder ([`encoder`]) and rapport's
-//! trained heads ([`heads`]), run sentence by sentence in length-sorted batches.
+//! rapport's tone model: the rust-bert encoder ([`encoder`]) and the trained heads ([`heads`] for
+//! v2, [`heads_v1`] for the model v2 replaced), the [`Scorer`] that runs them sentence by sentence in
+//! length-sorted batches, the scorer process `rapport-model serve` ([`server`]), and the model's
+//! evaluation ([`eval`]) and risk calibration ([`calibrate`]) on the labelled corpora. Training is
+//! `crates/model/python/train_tone.py` (see `scripts/train-model.sh`); inference is all here.
 //!
 //! The scorer owns the model on one thread (rust-bert models are `Send`, not `Sync`); callers feed
 //! it sentences. libtorch's intra-op thread count is set on purpose ([`set_threads`]) so that it
 //! does not fight rayon for the same cores.
 pub mod calibrate;
 pub mod cuda;
+pub mod data;
 pub mod encoder;
+pub mod eval;
 pub mod heads;
-pub mod train;
+pub mod heads_v1;
+pub mod server;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::ModelError;
-pub use encoder::{default_model_dir, Encoder, ENCODER_ID};
-pub use heads::Heads;
-pub use crate::tone::SentenceScores;
+pub use encoder::{default_model_dir, Encoder, Pooling};
+use rapport_core::verdict::{Incivility, ScoreError, SentenceScorer, SentenceScores};
 
 /// The libtorch rapport is built against (torch-sys checks it at build time).
 pub const LIBTORCH_VERSION: &str = "libtorch 2.4.0 (PyPI torch==2.4.0 wheel, tch 0.17)";
 
-/// Identifies what produced a verdict: the encoder, the heads, and a fingerprint of the
-/// cleaning, rules and risk code of this build. Verdicts cached under another id are recomputed.
-/// Computed once per process (it hashes the embedded heads, 3.9 MB).
-pub fn model_id() -> String {
-    static ID: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| {
-        let heads = heads::EMBEDDED.map(crate::parse::sha256_hex).unwrap_or_else(|| "none".into());
-        format!(
-            "{ENCODER_ID}+heads-{}+verdict-{}",
-            &heads[..12.min(heads.len())],
-            env!("RAPPORT_VERDICT_FINGERPRINT")
-        )
-    });
-    ID.clone()
+/// Loading or running the tone model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("the tone model's encoder is missing: {path} does not exist. Run `make setup` (or `setup/setup.sh`), or point RAPPORT_MODEL_DIR at a folder with model.safetensors, config.json and tokenizer.json")]
+    Missing { path: PathBuf },
+    #[error("the encoder file {path} is corrupt or not the pinned one (sha256 {actual}, expected {expected}). Delete it and run `make setup` again")]
+    Checksum { path: PathBuf, actual: String, expected: String },
+    #[error("cannot load {path}: {message}. Delete it and run `make setup` again")]
+    Load { path: PathBuf, message: String },
+    #[error("cannot read the data {path}: {message}. Evaluation and calibration read ../shared/datasets (pass --data DIR)")]
+    Data { path: PathBuf, message: String },
+    #[error("the tone model failed: {0}")]
+    Runtime(String),
+}
+
+impl From<ModelError> for ScoreError {
+    fn from(e: ModelError) -> Self {
+        ScoreError::Model(e.to_string())
+    }
+}
+
+/// Which model: v2 (this release) or v1 (kept for the comparison).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    /// The model this build scores with: v2 when its heads are compiled in.
+    pub fn current() -> Self {
+        if heads::EMBEDDED.is_some() {
+            Version::V2
+        } else {
+            Version::V1
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V1 => "v1",
+            Version::V2 => "v2",
+        }
+    }
 }
 
 /// Parse `cpu`, `cuda` or `cuda:N`.
@@ -113,71 +149,97 @@ pub fn set_threads(n: usize) {
     }
 }
 
+enum HeadSet {
+    V1(heads_v1::Heads),
+    V2(heads::Heads),
+}
+
 pub struct Scorer {
     pub encoder: Encoder,
-    pub heads: Heads,
+    heads: HeadSet,
+    pub version: Version,
     /// Padded tokens per forward pass.
     pub batch_tokens: usize,
 }
 
 impl Scorer {
-    pub fn load(model_dir: &Path, device: Device, precision: Precision) -> Result<Self, ModelError> {
-        let encoder = Encoder::load(model_dir, device, precision)?;
-        let heads = Heads::embedded(device)?;
+    pub fn load(model_dir: &Path, device: Device, precision: Precision, version: Version) -> Result<Self, ModelError> {
+        prepare_device(device)?;
+        let (encoder, heads) = match version {
+            Version::V1 => (Encoder::load(model_dir, device, precision, Pooling::Layers3And6, None)?, HeadSet::V1(heads_v1::Heads::embedded(device)?)),
+            Version::V2 => {
+                let layers = heads::EMBEDDED_LAYERS.map(|b| ("models/v2/encoder-layers.safetensors", b));
+                (Encoder::load(model_dir, device, precision, Pooling::Last, layers)?, HeadSet::V2(heads::Heads::embedded(device)?))
+            }
+        };
         let batch_tokens = if device == Device::Cpu { 4096 } else { 65536 };
-        Ok(Self {
-            encoder,
-            heads,
-            batch_tokens,
-        })
+        Ok(Self { encoder, heads, version, batch_tokens })
     }
 
-    /// Encoder features for sentences, `[n, FEATURES]`.
+    /// Encoder features for sentences.
     pub fn features(&self, sentences: &[&str]) -> Result<Tensor, ModelError> {
         self.encoder.encode(sentences, self.batch_tokens)
     }
 
     /// Scores for features computed by [`Scorer::features`].
     pub fn scores_from_features(&self, feats: &Tensor) -> Vec<SentenceScores> {
-        let n = feats.size()[0];
-        if n == 0 {
+        if feats.size()[0] == 0 {
             return Vec::new();
         }
-        let probs = self.heads.probabilities(&feats.to(self.encoder.device()));
-        let rows: Vec<Vec<f32>> = probs
-            .iter()
-            .map(|p| {
-                let p = p.to(Device::Cpu).to_kind(Kind::Float).contiguous();
-                let len = p.numel();
-                let mut v = vec![0f32; len];
-                p.copy_data(&mut v, len);
-                v
-            })
-            .collect();
-        let w = |head: usize| heads::HEADS[head].labels.len();
-        (0..n as usize)
-            .map(|i| {
-                let at = |head: usize, k: usize| rows[head][i * w(head) + k];
-                SentenceScores {
-                    negative: at(heads::SENTIMENT, 0),
-                    neutral: at(heads::SENTIMENT, 1),
-                    positive: at(heads::SENTIMENT, 2),
-                    politeness: at(heads::POLITENESS, 0),
-                    antagonize: at(heads::INCIVILITY, 0),
-                    condescending: at(heads::INCIVILITY, 1),
-                    dismissive: at(heads::INCIVILITY, 2),
-                    generalisation: at(heads::INCIVILITY, 3),
-                    hostile: at(heads::INCIVILITY, 4),
-                    sarcastic: at(heads::INCIVILITY, 5),
-                    negative_emotion: at(heads::EMOTION, 0),
-                    request: at(heads::REQUEST, 0),
-                }
-            })
-            .collect()
+        let feats = feats.to(self.encoder.device());
+        match &self.heads {
+            HeadSet::V2(h) => h.scores(&feats),
+            HeadSet::V1(h) => v1_scores(h, &feats),
+        }
     }
 
     /// Score sentences (one encoder pass per sentence, batched).
     pub fn score(&self, sentences: &[&str]) -> Result<Vec<SentenceScores>, ModelError> {
         Ok(self.scores_from_features(&self.features(sentences)?))
     }
+}
+
+impl SentenceScorer for Scorer {
+    fn score(&mut self, sentences: &[&str]) -> Result<Vec<SentenceScores>, ScoreError> {
+        Ok(Scorer::score(self, sentences)?)
+    }
+}
+
+fn v1_scores(h: &heads_v1::Heads, feats: &Tensor) -> Vec<SentenceScores> {
+    use heads_v1::{EMOTION, HEADS, INCIVILITY, POLITENESS, REQUEST, SENTIMENT};
+    let n = feats.size()[0] as usize;
+    let probs = h.probabilities(feats);
+    let rows: Vec<Vec<f32>> = probs
+        .iter()
+        .map(|p| {
+            let p = p.to(Device::Cpu).to_kind(Kind::Float).contiguous();
+            let len = p.numel();
+            let mut v = vec![0f32; len];
+            p.copy_data(&mut v, len);
+            v
+        })
+        .collect();
+    let w = |head: usize| HEADS[head].labels.len();
+    (0..n)
+        .map(|i| {
+            let at = |head: usize, k: usize| rows[head][i * w(head) + k];
+            SentenceScores {
+                negative: at(SENTIMENT, 0),
+                neutral: at(SENTIMENT, 1),
+                positive: at(SENTIMENT, 2),
+                politeness: at(POLITENESS, 0),
+                request: at(REQUEST, 0),
+                incivility: Incivility {
+                    antagonize: at(INCIVILITY, 0),
+                    condescending: at(INCIVILITY, 1),
+                    dismissive: at(INCIVILITY, 2),
+                    generalisation: at(INCIVILITY, 3),
+                    hostile: at(INCIVILITY, 4),
+                    sarcastic: at(INCIVILITY, 5),
+                },
+                negative_emotion: at(EMOTION, 0),
+                ..Default::default()
+            }
+        })
+        .collect()
 }

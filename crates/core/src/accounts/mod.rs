@@ -24,10 +24,8 @@ pub mod mentions;
 pub mod score;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::ops::Range;
 use std::path::PathBuf;
 
-use rusqlite::{params, Connection};
 
 use calendar::CalEvent;
 use calls::CallRow;
@@ -65,63 +63,8 @@ pub enum AccountsError {
     },
 }
 
-/// One audited message, as the accounts report reads it.
-#[derive(Debug, Clone, Default)]
-pub struct Message {
-    pub message_key: String,
-    pub message_id: Option<String>,
-    pub origin: String,
-    pub sender: Option<String>,
-    pub recipients: Vec<String>,
-    /// Unix seconds (UTC).
-    pub date: Option<i64>,
-    pub subject: Option<String>,
-    pub in_reply_to: Vec<String>,
-    pub references: Vec<String>,
-    /// Raw iCalendar texts (text/calendar parts and .ics attachments).
-    pub calendar: Vec<String>,
-    pub sentences: Vec<Range<usize>>,
-    pub cleaned: String,
-    /// The tone check's verdict under the current model; None when not scored under it.
-    pub flagged: Option<bool>,
-}
-
-fn split_ids(s: Option<String>) -> Vec<String> {
-    s.unwrap_or_default().split_whitespace().map(str::to_string).collect()
-}
-
-/// Every message in the state, in (date, key) order, with its verdict under `model_id`.
-pub fn load(conn: &Connection, model_id: &str, label: &str) -> Result<Vec<Message>, AccountsError> {
-    let err = |source| AccountsError::State { path: label.to_string(), source };
-    let mut stmt = conn
-        .prepare(
-            "SELECT m.message_key, m.message_id, m.origin, m.sender, m.recipients, m.date, m.subject, m.in_reply_to,
-                    m.refs, m.calendar, m.sentences, m.cleaned, s.flagged
-             FROM messages m LEFT JOIN scores s ON s.clean_hash = m.clean_hash AND s.model_id = ?1
-             ORDER BY m.date IS NULL, m.date, m.message_key",
-        )
-        .map_err(err)?;
-    let rows = stmt
-        .query_map(params![model_id], |r| {
-            Ok(Message {
-                message_key: r.get(0)?,
-                message_id: r.get(1)?,
-                origin: r.get(2)?,
-                sender: r.get(3)?,
-                recipients: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-                date: r.get(5)?,
-                subject: r.get(6)?,
-                in_reply_to: split_ids(r.get(7)?),
-                references: split_ids(r.get(8)?),
-                calendar: r.get::<_, Option<String>>(9)?.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
-                sentences: serde_json::from_str(&r.get::<_, String>(10)?).unwrap_or_default(),
-                cleaned: r.get(11)?,
-                flagged: r.get(12)?,
-            })
-        })
-        .map_err(err)?;
-    rows.collect::<Result<_, _>>().map_err(err)
-}
+/// One stored message, as the accounts report reads it.
+pub use crate::state::StoredMessage as Message;
 
 /// What the report is asked for.
 #[derive(Debug, Clone, Default)]
@@ -590,7 +533,7 @@ pub fn build(messages: &[Message], extra: &Extra, opts: &Options) -> Report {
         if day.is_none() {
             inputs.undated += 1;
         }
-        inputs.scored += usize::from(m.flagged.is_some());
+        inputs.scored += usize::from(m.flagged().is_some());
         let mut mine: BTreeMap<String, AccountKind> = BTreeMap::new();
         for r in &m.recipients {
             match resolver.resolve(r) {
@@ -916,7 +859,7 @@ fn calendar_evidence(occurrences: Vec<Occurrence>, as_of: i64, accs: &mut BTreeM
 fn period(msgs: &[&Message], pred: impl Fn(i64) -> bool) -> Period {
     let mut p = Period::default();
     for m in msgs {
-        if let (Some(t), Some(f)) = (m.date, m.flagged) {
+        if let (Some(t), Some(f)) = (m.date, m.flagged()) {
             if pred(day_of(t)) {
                 p.scored += 1;
                 p.flagged += usize::from(f);
@@ -1144,7 +1087,7 @@ mod tests {
             subject: Some(subject.into()),
             sentences: mentions::whole(text),
             cleaned: text.into(),
-            flagged: Some(false),
+            verdict: Some(crate::state::Verdict { risk: 0.1, flagged: false, tone: Default::default(), findings: vec![], sentence_risk: vec![] }),
             ..Default::default()
         }
     }

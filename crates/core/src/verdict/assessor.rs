@@ -18,14 +18,20 @@ pub trait SentenceScorer {
     fn score(&mut self, sentences: &[&str]) -> Result<Vec<SentenceScores>, ScoreError>;
 }
 
-type Loader = Box<dyn FnOnce() -> Result<Box<dyn SentenceScorer>, ScoreError>>;
+impl<S: SentenceScorer + ?Sized> SentenceScorer for &mut S {
+    fn score(&mut self, sentences: &[&str]) -> Result<Vec<SentenceScores>, ScoreError> {
+        (**self).score(sentences)
+    }
+}
+
+type Loader<'a> = Box<dyn FnOnce() -> Result<Box<dyn SentenceScorer + 'a>, ScoreError> + 'a>;
 
 /// Sentences remembered per process (about 20 MB); past it the memory is cleared, so it stays flat.
 const MEMO_MAX: usize = 100_000;
 
-pub struct Assessor {
-    scorer: Option<Box<dyn SentenceScorer>>,
-    loader: Option<Loader>,
+pub struct Assessor<'a> {
+    scorer: Option<Box<dyn SentenceScorer + 'a>>,
+    loader: Option<Loader<'a>>,
     memo: HashMap<String, SentenceScores>,
     combiner: Combiner,
     /// Sentences of the texts assessed.
@@ -34,14 +40,14 @@ pub struct Assessor {
     pub encoded: usize,
 }
 
-impl Assessor {
+impl<'a> Assessor<'a> {
     /// An assessor over a scorer that is already loaded.
-    pub fn new(scorer: Box<dyn SentenceScorer>) -> Self {
+    pub fn new(scorer: Box<dyn SentenceScorer + 'a>) -> Self {
         Self { scorer: Some(scorer), loader: None, memo: HashMap::new(), combiner: Combiner::current(), sentences: 0, encoded: 0 }
     }
 
     /// An assessor that loads its scorer the first time a sentence needs scoring.
-    pub fn lazy(loader: impl FnOnce() -> Result<Box<dyn SentenceScorer>, ScoreError> + 'static) -> Self {
+    pub fn lazy(loader: impl FnOnce() -> Result<Box<dyn SentenceScorer + 'a>, ScoreError> + 'a) -> Self {
         Self { scorer: None, loader: Some(Box::new(loader)), memo: HashMap::new(), combiner: Combiner::current(), sentences: 0, encoded: 0 }
     }
 
@@ -56,7 +62,7 @@ impl Assessor {
         self.scorer.is_some()
     }
 
-    fn scorer(&mut self) -> Result<&mut Box<dyn SentenceScorer>, ScoreError> {
+    fn scorer(&mut self) -> Result<&mut Box<dyn SentenceScorer + 'a>, ScoreError> {
         if self.scorer.is_none() {
             let load = self.loader.take().ok_or_else(|| ScoreError::Process("failed to load earlier in this run".into()))?;
             self.scorer = Some(load()?);

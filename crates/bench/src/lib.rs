@@ -1,0 +1,3 @@
+//! Developer tools for benchmarks: the synthetic-but-real inbox generator ([`synth`]), shared by
+//! `rapport-bench` and the criterion benches in `benches/`.
+pub mod synth;

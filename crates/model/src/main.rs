@@ -1,0 +1,167 @@
+//! `rapport-model`: the process that runs rapport's tone model (rust-bert over libtorch). The
+//! `rapport` binary starts it, or talks to a resident one, so that only commands that score text
+//! pay for libtorch. `rapport eval` and `rapport calibrate` are this program's `eval` and
+//! `calibrate`.
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use rapport_model::{calibrate, eval, parse_device, set_threads, Precision, Scorer, Version};
+
+#[derive(Debug, Parser)]
+#[command(name = "rapport-model", version, about = "rapport's tone model process: serve, evaluate, calibrate")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct ModelArgs {
+    /// Folder with the encoder (model.safetensors, config.json, tokenizer.json). Default: the one
+    /// set up by `make setup`; RAPPORT_MODEL_DIR overrides.
+    #[arg(long, value_name = "DIR")]
+    model_dir: Option<PathBuf>,
+    /// Where the model runs: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// libtorch threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// The encoder's arithmetic: auto (bf16 on a CPU with native bfloat16 instructions), f32 or bf16.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "f32", "bf16"])]
+    precision: String,
+}
+
+impl ModelArgs {
+    fn load(&self, version: Version) -> anyhow::Result<Scorer> {
+        set_threads(self.threads);
+        let device = parse_device(&self.device).map_err(anyhow::Error::msg)?;
+        let precision = Precision::resolve(&self.precision, device).map_err(anyhow::Error::msg)?;
+        Ok(Scorer::load(&rapport_model::default_model_dir(self.model_dir.as_deref()), device, precision, version)?)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Answer score requests: on standard input and output (--stdio), or on a Unix socket.
+    Serve {
+        /// One client on standard input and output; exit when the input closes.
+        #[arg(long, conflicts_with = "socket")]
+        stdio: bool,
+        /// The socket to listen on (default: $XDG_RUNTIME_DIR/rapport/scorer.sock).
+        #[arg(long, value_name = "PATH")]
+        socket: Option<PathBuf>,
+        /// Exit after this many seconds without a request.
+        #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+        idle_timeout: u64,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Every dev metric of the tone model, beside VADER and the v1 model.
+    Eval {
+        #[arg(long, default_value = "../shared/datasets")]
+        data: PathBuf,
+        /// The email tone corpus (ids and labels).
+        #[arg(long, default_value = "models/email-tone")]
+        corpus: PathBuf,
+        /// Leave the v1 model out (faster).
+        #[arg(long)]
+        no_v1: bool,
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Fit the v2 misread-risk model on the email tone corpus's train split.
+    Calibrate {
+        #[arg(long, default_value = "../shared/datasets")]
+        data: PathBuf,
+        #[arg(long, default_value = "models/email-tone")]
+        corpus: PathBuf,
+        /// Where the fitted model goes (compiled in at the next build).
+        #[arg(long, default_value = "models/v2/risk.json")]
+        out: PathBuf,
+        /// Where the calibration report goes.
+        #[arg(long, default_value = "models/v2/calibration.json")]
+        report: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+}
+
+/// libtorch allocates and frees large buffers on every forward pass; glibc serves blocks over its
+/// mmap threshold with fresh mmap/munmap calls, so each pass page-faults its memory in again
+/// (measured: a fifth of an audit's time). Keep them on the heap.
+fn tune_allocator() {
+    if ["GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX"].iter().any(|v| std::env::var_os(v).is_some()) {
+        return;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc's allocation thresholds; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+    }
+    // oneDNN keeps a JIT kernel for every input shape it has seen; eight keep memory flat.
+    if std::env::var_os("ONEDNN_PRIMITIVE_CACHE_CAPACITY").is_none() {
+        std::env::set_var("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8");
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { stdio, socket, idle_timeout, model } => {
+            let scorer = model.load(Version::current())?;
+            if stdio {
+                rapport_model::server::serve_stdio(&scorer)?;
+            } else {
+                let path = socket.unwrap_or_else(rapport_core::paths::scorer_socket);
+                rapport_model::server::serve_socket(&scorer, &path, Duration::from_secs(idle_timeout))
+                    .with_context(|| format!("serving on {}", path.display()))?;
+            }
+        }
+        Command::Eval { data, corpus, no_v1, format, model } => {
+            let data = eval::datasets(&data).with_context(|| "rapport eval reads the labelled corpora in ../shared/datasets (pass --data DIR)")?;
+            let mut models = vec![(Version::V2, model.load(Version::V2)?)];
+            if !no_v1 {
+                models.push((Version::V1, model.load(Version::V1)?));
+            }
+            let metrics = eval::evaluate(&mut models, &eval::Options { data, corpus })?;
+            let mut out = std::io::stdout().lock();
+            if format == "json" {
+                serde_json::to_writer_pretty(&mut out, &metrics)?;
+                writeln!(out)?;
+            } else {
+                eval::render_text(&mut out, &metrics)?;
+            }
+        }
+        Command::Calibrate { data, corpus, out, report, model } => {
+            let data = eval::datasets(&data).with_context(|| "rapport calibrate reads ../shared/datasets (pass --data DIR)")?;
+            let mut scorer = model.load(Version::V2)?;
+            let (fitted, rep) = calibrate::calibrate(&mut scorer, &calibrate::Options { data, corpus, out: out.clone() })?;
+            if let Some(dir) = out.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&out, serde_json::to_string_pretty(&fitted)? + "\n").with_context(|| format!("writing {}", out.display()))?;
+            std::fs::write(&report, serde_json::to_string_pretty(&rep)? + "\n").with_context(|| format!("writing {}", report.display()))?;
+            println!("{}", serde_json::to_string_pretty(&rep)?);
+            eprintln!("wrote {} and {}; rebuild (make build) to compile the risk model in", out.display(), report.display());
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    tune_allocator();
+    if let Err(e) = run() {
+        if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            std::process::exit(0);
+        }
+        eprintln!("rapport-model: error: {e:#}");
+        std::process::exit(2);
+    }
+}
