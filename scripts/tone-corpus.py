@@ -8,6 +8,7 @@ Only ids and labels live in the repository (models/email-tone/); the bodies stay
   scripts/tone-corpus.py batches OUT --pass 1 --size 200   # labelling batches for annotators (bodies!)
   scripts/tone-corpus.py collect OUT --pass 1      # batches' labels -> models/email-tone/pass1.tsv
   scripts/tone-corpus.py agreement                 # Cohen's kappa per tag and for the message label
+  scripts/tone-corpus.py gold                      # one label per body: models/email-tone/gold.tsv
 
 Sampling (select):
 - population: sent bodies of 1-300 words, one per distinct body text (the first id in file order);
@@ -341,6 +342,47 @@ def cmd_agreement(args):
     print(json.dumps(out, indent=2))
 
 
+def cmd_gold(_args):
+    """models/email-tone/gold.tsv: one label per body, for training and evaluation. Train bodies: pass 1.
+    Dev bodies (labelled twice): the message label both passes gave, or the majority with pass 3 (the
+    tie-break over the disagreements); a sentence tag when either pass gave it."""
+    p1 = parse_labels(os.path.join(CORPUS, "pass1.tsv"))
+    p2 = parse_labels(os.path.join(CORPUS, "pass2.tsv"))
+    p3_path = os.path.join(CORPUS, "pass3.tsv")
+    p3 = parse_labels(p3_path) if os.path.exists(p3_path) else {}
+    rows = sample()
+    counts = collections.Counter()
+    with open(os.path.join(CORPUS, "gold.tsv"), "w", encoding="utf-8") as f:
+        f.write("# email tone corpus, one label per body (scripts/tone-corpus.py gold). Train: pass 1. Dev: both passes'\n")
+        f.write("# label when they agree, else the majority with pass 3; sentence tags: either pass.\n")
+        f.write("# id\tstratum\tuser\tsplit\tlabel\tsentence tags\n")
+        for id_, stratum, user, split in rows:
+            if id_ not in p1:
+                continue
+            label, tags = p1[id_]
+            how = "pass1"
+            if id_ in p2:
+                l2, t2 = p2[id_]
+                if l2 != label:
+                    votes = [label, l2] + ([p3[id_][0]] if id_ in p3 else [])
+                    # majority on "any risk", then the lower of the labels on that side
+                    risky = sum(v != "none" for v in votes) * 2 > len(votes)
+                    side = sorted((v for v in votes if (v != "none") == risky), key=LABELS.index)
+                    label = side[0]
+                    how = "majority"
+                else:
+                    how = "agreed"
+                merged = {}
+                for s_, t in list(tags.items()) + list(t2.items()):
+                    merged.setdefault(s_, set()).update(t)
+                tags = merged
+            counts[(split, how, label)] += 1
+            spec = ";".join(f"S{s_}:{','.join(sorted(t))}" for s_, t in sorted(tags.items()) if t)
+            f.write(f"{id_}\t{stratum}\t{user}\t{split}\t{label}\t{spec}\n")
+    for k, v in sorted(counts.items()):
+        print(k, v)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -352,8 +394,9 @@ def main():
         p.add_argument("--size", type=int, default=200)
         p.add_argument("--ids", help="label these ids (a file, one per line) instead of the whole sample")
     sub.add_parser("agreement")
+    sub.add_parser("gold")
     args = ap.parse_args()
-    {"select": cmd_select, "batches": cmd_batches, "collect": cmd_collect, "agreement": cmd_agreement}[args.cmd](args)
+    {"select": cmd_select, "batches": cmd_batches, "collect": cmd_collect, "agreement": cmd_agreement, "gold": cmd_gold}[args.cmd](args)
 
 
 if __name__ == "__main__":
