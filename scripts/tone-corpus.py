@@ -8,6 +8,7 @@ Only ids and labels live in the repository (models/email-tone/); the bodies stay
   scripts/tone-corpus.py batches OUT --pass 1 --size 200   # labelling batches for annotators (bodies!)
   scripts/tone-corpus.py collect OUT --pass 1      # batches' labels -> models/email-tone/pass1.tsv
   scripts/tone-corpus.py agreement                 # Cohen's kappa per tag and for the message label
+  scripts/tone-corpus.py gold                      # one label per body: models/email-tone/gold.tsv
 
 Sampling (select):
 - population: sent bodies of 1-300 words, one per distinct body text (the first id in file order);
@@ -23,6 +24,7 @@ A labelling batch shows the subject and the body one AESLC line per numbered row
 sentence split); the annotators never see the stratum, any model score or the other pass.
 """
 import argparse
+import hashlib
 import collections
 import json
 import os
@@ -57,17 +59,36 @@ CUE_WORDS = re.compile(
 )
 
 
+STRONG_WORDS = re.compile(
+    r"!!|\?\?|\b(asap|immediately|obviously|clearly|ridiculous|unacceptable|disappoint\w*|frustrat\w*|fault|"
+    r"mistake|supposed to|should have|as i (said|mentioned|stated|told you)|per my|as previously|whatever|urgent|"
+    r"right now|thanks for nothing|even you|not my|no idea|seriously|i told you|you didn't|you did not|you never|"
+    r"you always|why (did|didn't|haven't|is|are|would|do)|again\?|still (haven't|not|waiting)|have not (heard|received)|"
+    r"you need to|you must|waste|stupid|idiot|damn|hell|crap|screw\w*|pissed|annoy\w*|upset|complain\w*|angry|"
+    r"embarrass\w*|incompeten\w*|sloppy|unprofessional|inexcusable|pathetic|absurd|nonsense|joke)\b",
+    re.IGNORECASE,
+)
+STRONG_CAPS = re.compile(r"\b(?!ENRON|FERC|ISDA|ECT|HOU|EES|ENA|EOL|CAISO|NYMEX|NYSE|CFTC|GISB|NGPL|ASAP|FYI|PLEASE)[A-Z]{4,}\b")
+N_INBOX = 700
+
+
+def strong_cue(text):
+    """The second, stricter cue filter (after pass 1 showed the first one enriched little): about
+    10% of the pass-1 bodies it matches were labelled some/high, against 2.7% of the others."""
+    return bool(STRONG_WORDS.search(text) or len(STRONG_CAPS.findall(text)) >= 2)
+
+
 def cue(text):
     """The cue filter: a word or mark that often comes with a put-off tone (or a word in capitals)."""
     return bool(CUE_WORDS.search(text) or CAPS.search(text))
 
 
 def user_of(id_):
-    # train/allen-p_sent_161.subject -> allen-p
-    return id_.split("/", 1)[1].rsplit("_sent_", 1)[0]
+    # train/allen-p_sent_161.subject -> allen-p (and train/allen-p_inbox_20.subject -> allen-p)
+    return re.sub(r"_(sent|inbox)_\d+\.subject$", "", id_.split("/", 1)[1])
 
 
-def load_sent():
+def load_sent(folder="sent"):
     if not os.path.exists(AESLC):
         sys.exit(f"tone-corpus: {AESLC} is missing: the corpus needs ../shared/datasets beside the checkout")
     rows = {}
@@ -75,7 +96,7 @@ def load_sent():
     with open(AESLC, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
-            if r["folder"] != "sent":
+            if r["folder"] != folder:
                 continue
             body = r["body"]
             words = len(body.split())
@@ -126,17 +147,39 @@ def cmd_select(_args):
             continue  # a user so large that it would overshoot stays in train
         dev.add(u)
         n += per_user[u]
+    # Extension (added after pass 1): every remaining sent body that matches the strong cue filter
+    # (stratum cue2), and inbox bodies (mail Enron people received, much of it from customers and
+    # counterparties) that match it (stratum inbox_cue), drawn at random.
+    base = set(strata)
+    for i in ids:
+        if i not in base and strong_cue(rows[i]["body"]):
+            strata[i] = "cue2"
+    inbox = load_sent("inbox")
+    inbox_ids = [i for i in sorted(inbox) if strong_cue(inbox[i]["body"])]
+    rng2 = random.Random(SEED + 1)
+    rng2.shuffle(inbox_ids)
+    for i in inbox_ids[:N_INBOX]:
+        strata[i] = "inbox_cue"
+    for u in sorted({user_of(i) for i in strata} - set(per_user)):
+        # users who appear only in the extension: dev with probability DEV_SHARE, by a stable hash
+        if int.from_bytes(hashlib.sha256(u.encode()).digest()[:8], "big") % 100 < DEV_SHARE * 100:
+            dev.add(u)
     cue_in_population = sum(1 for i in ids if cue(rows[i]["body"]))
     os.makedirs(CORPUS, exist_ok=True)
     # labelling order: shuffled, so that no batch is all one stratum
-    order = sorted(strata)
+    order = sorted(base)
     rng.shuffle(order)
+    ext = sorted(set(strata) - base)
+    rng2.shuffle(ext)
+    order += ext
     with open(os.path.join(CORPUS, "sample.tsv"), "w", encoding="utf-8") as f:
         f.write(f"# email tone corpus sample (scripts/tone-corpus.py select, seed {SEED}).\n")
         f.write(f"# population: {len(ids)} distinct Enron sent bodies of 1-{MAX_WORDS} words in aeslc_train.jsonl;"
                 f" {cue_in_population} of them match the cue filter.\n")
         f.write("# stratum random: drawn uniformly from the population; cue: drawn uniformly from the rest of the"
                 " population that matches the cue filter.\n")
+        f.write(f"# extension after pass 1: cue2: every other sent body matching the strong cue filter; inbox_cue: {N_INBOX}"
+                " inbox bodies (1-300 words, distinct) matching it, drawn at random.\n")
         f.write("# id\tstratum\tuser\tsplit\n")
         for i in order:
             split = "dev" if user_of(i) in dev else "train"
@@ -149,8 +192,14 @@ def sample():
     return read_tsv(os.path.join(CORPUS, "sample.tsv"))
 
 
-def cmd_batches(args):
+def load_all():
     rows = load_sent()
+    rows.update(load_sent("inbox"))
+    return rows
+
+
+def cmd_batches(args):
+    rows = load_all()
     items = [r[0] for r in sample()]
     if args.ids:
         wanted = [l.split("\t")[0].strip() for l in open(args.ids) if l.strip() and not l.startswith("#")]
@@ -198,7 +247,7 @@ def parse_labels(path):
 
 
 def cmd_collect(args):
-    rows = load_sent()
+    rows = load_all()
     base = os.path.join(args.out, f"pass{args.pass_}")
     merged = {}
     for folder in sorted(os.listdir(base)):
@@ -246,7 +295,7 @@ def kappa(a, b):
 
 
 def cmd_agreement(args):
-    rows = load_sent()
+    rows = load_all()
     p1 = parse_labels(os.path.join(CORPUS, "pass1.tsv"))
     p2 = parse_labels(os.path.join(CORPUS, "pass2.tsv"))
     both = [i for i in p2 if i in p1]
@@ -293,6 +342,47 @@ def cmd_agreement(args):
     print(json.dumps(out, indent=2))
 
 
+def cmd_gold(_args):
+    """models/email-tone/gold.tsv: one label per body, for training and evaluation. Train bodies: pass 1.
+    Dev bodies (labelled twice): the message label both passes gave, or the majority with pass 3 (the
+    tie-break over the disagreements); a sentence tag when either pass gave it."""
+    p1 = parse_labels(os.path.join(CORPUS, "pass1.tsv"))
+    p2 = parse_labels(os.path.join(CORPUS, "pass2.tsv"))
+    p3_path = os.path.join(CORPUS, "pass3.tsv")
+    p3 = parse_labels(p3_path) if os.path.exists(p3_path) else {}
+    rows = sample()
+    counts = collections.Counter()
+    with open(os.path.join(CORPUS, "gold.tsv"), "w", encoding="utf-8") as f:
+        f.write("# email tone corpus, one label per body (scripts/tone-corpus.py gold). Train: pass 1. Dev: both passes'\n")
+        f.write("# label when they agree, else the majority with pass 3; sentence tags: either pass.\n")
+        f.write("# id\tstratum\tuser\tsplit\tlabel\tsentence tags\n")
+        for id_, stratum, user, split in rows:
+            if id_ not in p1:
+                continue
+            label, tags = p1[id_]
+            how = "pass1"
+            if id_ in p2:
+                l2, t2 = p2[id_]
+                if l2 != label:
+                    votes = [label, l2] + ([p3[id_][0]] if id_ in p3 else [])
+                    # majority on "any risk", then the lower of the labels on that side
+                    risky = sum(v != "none" for v in votes) * 2 > len(votes)
+                    side = sorted((v for v in votes if (v != "none") == risky), key=LABELS.index)
+                    label = side[0]
+                    how = "majority"
+                else:
+                    how = "agreed"
+                merged = {}
+                for s_, t in list(tags.items()) + list(t2.items()):
+                    merged.setdefault(s_, set()).update(t)
+                tags = merged
+            counts[(split, how, label)] += 1
+            spec = ";".join(f"S{s_}:{','.join(sorted(t))}" for s_, t in sorted(tags.items()) if t)
+            f.write(f"{id_}\t{stratum}\t{user}\t{split}\t{label}\t{spec}\n")
+    for k, v in sorted(counts.items()):
+        print(k, v)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -304,8 +394,9 @@ def main():
         p.add_argument("--size", type=int, default=200)
         p.add_argument("--ids", help="label these ids (a file, one per line) instead of the whole sample")
     sub.add_parser("agreement")
+    sub.add_parser("gold")
     args = ap.parse_args()
-    {"select": cmd_select, "batches": cmd_batches, "collect": cmd_collect, "agreement": cmd_agreement}[args.cmd](args)
+    {"select": cmd_select, "batches": cmd_batches, "collect": cmd_collect, "agreement": cmd_agreement, "gold": cmd_gold}[args.cmd](args)
 
 
 if __name__ == "__main__":
