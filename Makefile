@@ -6,16 +6,23 @@ SHELL := /bin/bash
 ENV := set -euo pipefail; eval "$$(setup/setup.sh)"
 CARGO_FLAGS := --release --locked
 
-.PHONY: run test setup build check-sample bench-check
+.PHONY: run test setup build test-core
 
 setup:
 	@setup/setup.sh >/dev/null
 
+# Every program of the workspace: rapport, rapport-model (the tone model) and rapport-bench.
 build:
-	@$(ENV); cargo build $(CARGO_FLAGS)
+	@$(ENV); cargo build $(CARGO_FLAGS) --workspace --bins
 
 run:
-	@$(ENV); cargo build $(CARGO_FLAGS) --bin rapport; ./target/release/rapport audit
+	@$(ENV); cargo build $(CARGO_FLAGS) --bin rapport --bin rapport-model; ./target/release/rapport audit
+
+# The core's tests alone: no libtorch, no model (about a minute from a clean build of the crate).
+test-core:
+	@cargo test $(CARGO_FLAGS) -p rapport-core
 
 test:
-	@$(ENV); scripts/install-test-deps.sh; cargo test $(CARGO_FLAGS) --all-targets; scripts/readme-commands.sh
+	@$(ENV); scripts/install-test-deps.sh; cargo test $(CARGO_FLAGS) -p rapport-core; \
+	  cargo build $(CARGO_FLAGS) --workspace --bins; cargo test $(CARGO_FLAGS) --workspace --all-targets; \
+	  scripts/readme-commands.sh

@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 fn main() {
-    let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = here.join("../..");
+    let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).canonicalize().expect("the crate's folder");
+    // Names are hashed relative to the workspace root, so that two checkouts of the same code
+    // agree (and rapport and rapport-model agree whichever built first).
+    let root = here.join("../..").canonicalize().expect("the workspace root");
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in ["src/clean", "src/rules", "src/verdict"] {
         let dir = here.join(dir);

@@ -265,7 +265,7 @@ fn two_audits_of_one_state_at_once_the_second_refuses() {
     if still_running {
         let err = String::from_utf8_lossy(&second.stderr);
         assert_eq!(second.status.code(), Some(2), "{err}");
-        assert!(err.contains("in use by another `rapport audit`"), "{err}");
+        assert!(err.contains("being written by another `rapport audit`"), "{err}");
     } else {
         eprintln!("the first audit finished before the second started; nothing to check");
     }

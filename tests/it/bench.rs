@@ -36,8 +36,8 @@ fn bench_measures_fresh_rerun_and_cached_audits_of_each_size() {
     let work = dir.path().join("work");
     let json = dir.path().join("bench.json");
     let run = || {
-        Command::new(bin())
-            .args(["bench", "--sizes", "15,30", "--latency-sample", "4", "--data"])
+        Command::new(bench_bin())
+            .args(["--sizes", "15,30", "--latency-sample", "4", "--data"])
             .arg(&data)
             .arg("--work")
             .arg(&work)
@@ -97,15 +97,22 @@ fn bench_measures_fresh_rerun_and_cached_audits_of_each_size() {
 #[test]
 fn bench_without_its_data_says_which_file_and_what_to_pass() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(bin())
-        .args(["bench", "--sizes", "10", "--data", "/nonexistent/aeslc.jsonl", "--work"])
+    let out = Command::new(bench_bin())
+        .args(["--sizes", "10", "--data", "/nonexistent/aeslc.jsonl", "--work"])
         .arg(dir.path())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/aeslc.jsonl") && err.contains("--data"), "{err}");
-    let out = Command::new(bin()).args(["bench", "--sizes", "lots"]).output().unwrap();
+    let out = Command::new(bench_bin()).args(["--sizes", "lots"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("100k"));
+}
+
+/// `rapport-bench`, the developer tool (crates/bench), built beside `rapport`.
+fn bench_bin() -> std::path::PathBuf {
+    let p = bin().with_file_name("rapport-bench");
+    assert!(p.is_file(), "{} is missing: build the workspace first (make build, or cargo build --release --workspace --bins)", p.display());
+    p
 }

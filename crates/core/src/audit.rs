@@ -178,11 +178,11 @@ fn process_batch(state: &mut State, assessor: &mut Assessor<'_>, raws: Vec<RawMa
     let mut todo: Vec<&Prepared> = Vec::new();
     let mut rows: Vec<(&Prepared, bool)> = Vec::new();
     let mut in_batch: HashSet<&str> = HashSet::new();
+    stats.read += prepared.len();
     for p in &prepared {
         match p {
             Err((key, err)) => batch.errors.push((key.clone(), err.clone())),
             Ok(p) => {
-                stats.read += 1;
                 if direction == Direction::Received {
                     stats.received += 1;
                 }
