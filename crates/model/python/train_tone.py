@@ -269,30 +269,35 @@ class Encoder(nn.Module):
                 out[f"encoder.layer.{i}.{long}.bias"] = mod.bias.detach().to(torch.float16).contiguous()
         return out
 
+    pooled_layers = (6,)
+
     def forward(self, ids, mask):
         n = ids.shape[1]
         pos = torch.arange(n, device=ids.device)
         x = self.word(ids) + self.pos(pos)[None] + self.typ(torch.zeros_like(ids))
         x = self.drop(self.ln(x))
         bias = torch.zeros(mask.shape, dtype=x.dtype, device=ids.device).masked_fill(mask == 0, float("-inf"))[:, None, None, :]
-        for layer in self.layers:
-            x = layer(x, bias)
-        # mean pooling over the tokens (sentence-transformers' pooling for this model)
         m = mask.unsqueeze(-1).to(x.dtype)
-        return (x * m).sum(1) / m.sum(1).clamp(min=1)
+        pooled = []
+        for i, layer in enumerate(self.layers, 1):
+            x = layer(x, bias)
+            if i in self.pooled_layers:
+                # mean pooling over the tokens, per chosen layer, concatenated
+                pooled.append((x * m).sum(1) / m.sum(1).clamp(min=1))
+        return torch.cat(pooled, -1)
 
 
 class Head(nn.Module):
     """Linear, or one hidden GELU layer when hidden > 0."""
 
-    def __init__(self, outputs, hidden):
+    def __init__(self, outputs, hidden, width=HIDDEN):
         super().__init__()
         self.hidden = hidden
         if hidden:
-            self.l1 = nn.Linear(HIDDEN, hidden)
+            self.l1 = nn.Linear(width, hidden)
             self.l2 = nn.Linear(hidden, outputs)
         else:
-            self.l2 = nn.Linear(HIDDEN, outputs)
+            self.l2 = nn.Linear(width, outputs)
 
     def forward(self, x):
         if self.hidden:
@@ -301,10 +306,12 @@ class Head(nn.Module):
 
 
 class Model(nn.Module):
-    def __init__(self, head_hidden=0):
+    def __init__(self, head_hidden=0, pooled_layers=(6,)):
         super().__init__()
         self.encoder = Encoder()
-        self.heads = nn.ModuleDict({t: Head(len(outs), head_hidden) for t, (outs, _) in TASKS.items()})
+        self.encoder.pooled_layers = tuple(pooled_layers)
+        width = HIDDEN * len(pooled_layers)
+        self.heads = nn.ModuleDict({t: Head(len(outs), head_hidden, width) for t, (outs, _) in TASKS.items()})
         self.drop = nn.Dropout(0.1)
 
     def forward(self, ids, mask, task):
@@ -436,6 +443,7 @@ def main():
                     help="examples per epoch per task (a fresh draw each epoch)")
     ap.add_argument("--repeat", type=str, default="", help="small tasks seen several times per epoch, e.g. ucc=3,irony=2")
     ap.add_argument("--head-hidden", type=int, default=0, help="hidden units of each head (0: linear)")
+    ap.add_argument("--pool", default="6", help="1-based layers mean-pooled and concatenated into the features, e.g. 3,6")
     ap.add_argument("--no-goemotions-sentiment", action="store_true", help="leave GoEmotions out of the sentiment task")
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--max-tokens", type=int, default=3072, help="padded tokens per training batch")
@@ -464,7 +472,8 @@ def main():
     repeats = {k: int(v) for k, v in (c.split("=") for c in args.repeat.split(",") if c)}
     print("training rows:", {t: len(v) for t, v in train.items()}, file=sys.stderr)
 
-    model = Model(args.head_hidden)
+    pooled_layers = tuple(int(x) for x in args.pool.split(","))
+    model = Model(args.head_hidden, pooled_layers)
     model.encoder.load(os.path.join(args.encoder, "model.safetensors"))
     enc = model.encoder
     for p in [enc.word.weight, enc.pos.weight, enc.typ.weight, enc.ln.weight, enc.ln.bias]:
@@ -494,7 +503,7 @@ def main():
         model.eval()
         with torch.no_grad():
             for t, ids in tokenized.items():
-                f = torch.zeros(len(ids), HIDDEN)
+                f = torch.zeros(len(ids), HIDDEN * len(pooled_layers))
                 for b in batches(ids, 8192, None, shuffle=False):
                     i, m = pad([ids[k] for k in b])
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -555,7 +564,7 @@ def main():
     if not args.frozen:
         save_file(enc.layer_tensors(args.freeze_below), os.path.join(args.out, "encoder-layers.safetensors"))
     heads = {}
-    manifest = {"pooling": "mean", "tasks": []}
+    manifest = {"pooling": "mean", "pooled_layers": list(pooled_layers), "tasks": []}
     for t, (outs, act) in TASKS.items():
         if t not in train and t != "email":
             continue
@@ -573,7 +582,7 @@ def main():
     report.update({
         "seed": args.seed, "epochs_run": args.epochs, "lr": args.lr, "head_lr": args.head_lr,
         "frozen": args.frozen, "email": not args.no_email, "freeze_below": args.freeze_below,
-        "caps": caps, "repeats": repeats, "head_hidden": args.head_hidden, "max_len": args.max_len, "max_tokens": args.max_tokens, "bf16": bf16,
+        "caps": caps, "repeats": repeats, "pooled_layers": list(pooled_layers), "head_hidden": args.head_hidden, "max_len": args.max_len, "max_tokens": args.max_tokens, "bf16": bf16,
         "training_rows": {t: len(v) for t, v in train.items()}, "seconds": round(time.time() - t0, 1),
         "torch": torch.__version__, "threads": torch.get_num_threads(),
     })

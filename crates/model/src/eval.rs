@@ -232,6 +232,8 @@ fn tag_score(s: &SentenceScores, tag: &str, version: Version) -> f32 {
 pub struct Options {
     pub data: PathBuf,
     pub corpus: PathBuf,
+    /// How v2's verdict is combined: this build's risk model, or a variant's.
+    pub v2_combiner: Combiner,
 }
 
 /// Every metric, for each model given.
@@ -290,7 +292,7 @@ pub fn evaluate(models: &mut [(Version, Scorer)], opts: &Options) -> Result<Vec<
         let gold: Vec<bool> = idx.iter().map(|&i| dev[i].misreadable()).collect();
         let n = idx.len();
         for (version, scorer) in models.iter_mut() {
-            let combiner = if *version == Version::V2 { Combiner::current() } else { Combiner::V1 };
+            let combiner = if *version == Version::V2 { opts.v2_combiner } else { Combiner::V1 };
             let bodies: Vec<&EmailBody> = idx.iter().map(|&i| dev[i]).collect();
             let checked = check_bodies(scorer, combiner, &bodies)?;
             let flagged: Vec<bool> = checked.iter().map(|c| c.assessment.flagged).collect();

@@ -22,9 +22,60 @@ pub struct TaskSpec {
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Manifest {
     pub pooling: String,
+    /// 1-based layers mean-pooled and concatenated into the features (default: the last).
+    #[serde(default = "last_layer")]
+    pub pooled_layers: Vec<usize>,
     pub tasks: Vec<TaskSpec>,
     #[serde(default)]
     pub fine_tuned_layers: Vec<usize>,
+}
+
+fn last_layer() -> Vec<usize> {
+    vec![6]
+}
+
+/// The v2 model's files: compiled in, or read from a folder (`--v2-dir`, for trying a freshly
+/// trained variant without a rebuild).
+pub struct Files {
+    pub label: String,
+    pub manifest: String,
+    pub heads: Vec<u8>,
+    pub layers: Option<Vec<u8>>,
+}
+
+impl Files {
+    pub fn embedded() -> Result<Self, ModelError> {
+        let (manifest, heads) = EMBEDDED.ok_or_else(|| ModelError::Load {
+            path: "models/v2/heads.safetensors".into(),
+            message: "this build has no v2 heads; run scripts/train-model.sh and rebuild".into(),
+        })?;
+        Ok(Files { label: "models/v2".into(), manifest: manifest.into(), heads: heads.to_vec(), layers: EMBEDDED_LAYERS.map(<[u8]>::to_vec) })
+    }
+
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self, ModelError> {
+        let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| ModelError::Load { path: dir.join(name), message: e.to_string() });
+        let layers = dir.join("encoder-layers.safetensors");
+        Ok(Files {
+            label: dir.display().to_string(),
+            manifest: String::from_utf8_lossy(&read("heads.json")?).into_owned(),
+            heads: read("heads.safetensors")?,
+            layers: if layers.exists() { Some(read("encoder-layers.safetensors")?) } else { None },
+        })
+    }
+
+    /// The pooling the heads were trained on.
+    pub fn pooling(&self) -> Result<crate::Pooling, ModelError> {
+        pooling_of(&self.manifest)
+    }
+}
+
+fn pooling_of(manifest: &str) -> Result<crate::Pooling, ModelError> {
+    let m: Manifest = serde_json::from_str(manifest).map_err(|e| ModelError::Load { path: "models/v2/heads.json".into(), message: e.to_string() })?;
+    match m.pooled_layers.as_slice() {
+        [6] => Ok(crate::Pooling::Last),
+        [3, 6] => Ok(crate::Pooling::Layers3And6),
+        other => Err(ModelError::Load { path: "models/v2/heads.json".into(), message: format!("pooled layers {other:?} are not supported") }),
+    }
 }
 
 #[cfg(rapport_v2)]
@@ -84,7 +135,7 @@ impl Heads {
         }
     }
 
-    /// `(task, output) -> probability` for features `[n, 384]`: a row per sentence.
+    /// Every head's probabilities for features `[n, width]` (the pooling of the manifest): a row per sentence.
     pub fn scores(&self, feats: &Tensor) -> Vec<SentenceScores> {
         let n = feats.size()[0] as usize;
         let mut out = vec![SentenceScores::default(); n];

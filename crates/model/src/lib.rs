@@ -164,14 +164,28 @@ pub struct Scorer {
 
 impl Scorer {
     pub fn load(model_dir: &Path, device: Device, precision: Precision, version: Version) -> Result<Self, ModelError> {
+        match version {
+            Version::V1 => Self::load_v1(model_dir, device, precision),
+            Version::V2 => Self::load_v2(model_dir, device, precision, &heads::Files::embedded()?),
+        }
+    }
+
+    pub fn load_v1(model_dir: &Path, device: Device, precision: Precision) -> Result<Self, ModelError> {
         prepare_device(device)?;
-        let (encoder, heads) = match version {
-            Version::V1 => (Encoder::load(model_dir, device, precision, Pooling::Layers3And6, None)?, HeadSet::V1(heads_v1::Heads::embedded(device)?)),
-            Version::V2 => {
-                let layers = heads::EMBEDDED_LAYERS.map(|b| ("models/v2/encoder-layers.safetensors", b));
-                (Encoder::load(model_dir, device, precision, Pooling::Last, layers)?, HeadSet::V2(heads::Heads::embedded(device)?))
-            }
-        };
+        let encoder = Encoder::load(model_dir, device, precision, Pooling::Layers3And6, None)?;
+        let heads = HeadSet::V1(heads_v1::Heads::embedded(device)?);
+        let batch_tokens = if device == Device::Cpu { 4096 } else { 65536 };
+        Ok(Self { encoder, heads, version: Version::V1, batch_tokens })
+    }
+
+    /// The v2 model from `files` (compiled in, or a folder of a trained variant).
+    pub fn load_v2(model_dir: &Path, device: Device, precision: Precision, files: &heads::Files) -> Result<Self, ModelError> {
+        prepare_device(device)?;
+        let layers_label = format!("{}/encoder-layers.safetensors", files.label);
+        let layers = files.layers.as_deref().map(|b| (layers_label.as_str(), b));
+        let encoder = Encoder::load(model_dir, device, precision, files.pooling()?, layers)?;
+        let heads = HeadSet::V2(heads::Heads::load(&files.manifest, &files.heads, device)?);
+        let version = Version::V2;
         let batch_tokens = if device == Device::Cpu { 4096 } else { 65536 };
         Ok(Self { encoder, heads, version, batch_tokens })
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use rapport_core::verdict::{Combiner, RiskModel};
 use rapport_model::{calibrate, eval, parse_device, set_threads, Precision, Scorer, Version};
 
 #[derive(Debug, Parser)]
@@ -37,11 +38,30 @@ struct ModelArgs {
 
 impl ModelArgs {
     fn load(&self, version: Version) -> anyhow::Result<Scorer> {
+        self.load_from(version, None)
+    }
+
+    /// v2 from a variant's folder when given, else the compiled-in model.
+    fn load_from(&self, version: Version, v2_dir: Option<&std::path::Path>) -> anyhow::Result<Scorer> {
         set_threads(self.threads);
         let device = parse_device(&self.device).map_err(anyhow::Error::msg)?;
         let precision = Precision::resolve(&self.precision, device).map_err(anyhow::Error::msg)?;
-        Ok(Scorer::load(&rapport_model::default_model_dir(self.model_dir.as_deref()), device, precision, version)?)
+        let dir = rapport_model::default_model_dir(self.model_dir.as_deref());
+        Ok(match (version, v2_dir) {
+            (Version::V2, Some(d)) => Scorer::load_v2(&dir, device, precision, &rapport_model::heads::Files::from_dir(d)?)?,
+            _ => Scorer::load(&dir, device, precision, version)?,
+        })
     }
+}
+
+/// A variant's risk model (`DIR/risk.json`), else this build's.
+fn combiner(v2_dir: Option<&std::path::Path>) -> anyhow::Result<Combiner> {
+    if let Some(path) = v2_dir.map(|d| d.join("risk.json")).filter(|p| p.exists()) {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let model: RiskModel = serde_json::from_str(&text).with_context(|| format!("{} is not a risk model", path.display()))?;
+        return Ok(Combiner::V2(Box::leak(Box::new(model))));
+    }
+    Ok(Combiner::current())
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +90,10 @@ enum Command {
         /// Leave the v1 model out (faster).
         #[arg(long)]
         no_v1: bool,
+        /// Evaluate a trained variant from this folder (heads.json, heads.safetensors, optional
+        /// encoder-layers.safetensors and risk.json) instead of the compiled-in v2.
+        #[arg(long, value_name = "DIR")]
+        v2_dir: Option<PathBuf>,
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
         #[command(flatten)]
@@ -87,6 +111,9 @@ enum Command {
         /// Where the calibration report goes.
         #[arg(long, default_value = "models/v2/calibration.json")]
         report: PathBuf,
+        /// Calibrate a trained variant from this folder instead of the compiled-in v2.
+        #[arg(long, value_name = "DIR")]
+        v2_dir: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -124,13 +151,14 @@ fn run() -> anyhow::Result<()> {
                     .with_context(|| format!("serving on {}", path.display()))?;
             }
         }
-        Command::Eval { data, corpus, no_v1, format, model } => {
+        Command::Eval { data, corpus, no_v1, v2_dir, format, model } => {
             let data = eval::datasets(&data).with_context(|| "rapport eval reads the labelled corpora in ../shared/datasets (pass --data DIR)")?;
-            let mut models = vec![(Version::V2, model.load(Version::V2)?)];
+            let mut models = vec![(Version::V2, model.load_from(Version::V2, v2_dir.as_deref())?)];
             if !no_v1 {
                 models.push((Version::V1, model.load(Version::V1)?));
             }
-            let metrics = eval::evaluate(&mut models, &eval::Options { data, corpus })?;
+            let v2_combiner = combiner(v2_dir.as_deref())?;
+            let metrics = eval::evaluate(&mut models, &eval::Options { data, corpus, v2_combiner })?;
             let mut out = std::io::stdout().lock();
             if format == "json" {
                 serde_json::to_writer_pretty(&mut out, &metrics)?;
@@ -139,9 +167,9 @@ fn run() -> anyhow::Result<()> {
                 eval::render_text(&mut out, &metrics)?;
             }
         }
-        Command::Calibrate { data, corpus, out, report, model } => {
+        Command::Calibrate { data, corpus, out, report, v2_dir, model } => {
             let data = eval::datasets(&data).with_context(|| "rapport calibrate reads ../shared/datasets (pass --data DIR)")?;
-            let mut scorer = model.load(Version::V2)?;
+            let mut scorer = model.load_from(Version::V2, v2_dir.as_deref())?;
             let (fitted, rep) = calibrate::calibrate(&mut scorer, &calibrate::Options { data, corpus, out: out.clone() })?;
             if let Some(dir) = out.parent() {
                 std::fs::create_dir_all(dir)?;
