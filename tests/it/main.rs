@@ -5,7 +5,6 @@ mod audit;
 mod bench;
 mod bad_input;
 mod check;
-mod clean;
 mod hooks;
 mod imap;
 mod support;

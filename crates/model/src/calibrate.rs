@@ -142,6 +142,20 @@ pub fn calibrate(scorer: &mut Scorer, opts: &Options) -> Result<(RiskModel, Repo
         let x = risk::features(&c, &scores, 0..n, rules.iter());
         prepared.push(Prepared { body, clean: c, scores, rules, x });
     }
+    if let Some(path) = std::env::var_os("RAPPORT_DUMP_FEATURES") {
+        // For analysis: each body's label and features, one JSON line each.
+        let mut out = String::new();
+        for p in &prepared {
+            let line = serde_json::json!({"id": p.body.id, "dev": p.body.dev, "received": p.body.received, "label": p.body.label,
+                "x": p.x.to_vec(), "rules": p.rules.iter().map(|f| f.code).collect::<Vec<_>>(),
+                "tones": p.scores.iter().map(|s| s.tones.named().map(|(_, v)| v).to_vec()).collect::<Vec<_>>(),
+                "not_prose": p.scores.iter().map(|s| s.not_prose).collect::<Vec<_>>(),
+                "sentences": p.clean.sentences.iter().map(|r| &p.clean.text[r.clone()]).collect::<Vec<_>>()});
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+        std::fs::write(&path, out).map_err(|e| ModelError::Data { path: path.into(), message: e.to_string() })?;
+    }
     let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.body.dev).collect();
     let dev: Vec<&Prepared> = prepared.iter().filter(|p| p.body.dev).collect();
     let gold = |set: &[&Prepared]| -> Vec<bool> { set.iter().map(|p| p.body.misreadable()).collect() };

@@ -116,7 +116,12 @@ impl Heads {
         for spec in manifest.tasks {
             let n = &spec.name;
             let l1 = if spec.hidden > 0 { Some((get(&format!("{n}.l1.weight"))?, get(&format!("{n}.l1.bias"))?)) } else { None };
-            let l2 = (get(&format!("{n}.l2.weight"))?, get(&format!("{n}.l2.bias"))?);
+            // A linear head is `l2` (older trainer runs saved it without the prefix).
+            let l2 = match get(&format!("{n}.l2.weight")) {
+                Ok(w) => (w, get(&format!("{n}.l2.bias"))?),
+                Err(_) if spec.hidden == 0 => (get(&format!("{n}.weight"))?, get(&format!("{n}.bias"))?),
+                Err(e) => return Err(e),
+            };
             if l2.0.size()[0] != spec.outputs.len() as i64 {
                 return Err(bad(format!("{n}: {} outputs in the file, {} in the manifest", l2.0.size()[0], spec.outputs.len())));
             }

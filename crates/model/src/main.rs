@@ -77,6 +77,10 @@ enum Command {
         /// Exit after this many seconds without a request.
         #[arg(long, value_name = "SECONDS", default_value_t = 900)]
         idle_timeout: u64,
+        /// Serve a trained variant from this folder instead of the compiled-in v2 (for trying it
+        /// with `RAPPORT_MODEL_ARGS`; the verdict still uses this build's risk model).
+        #[arg(long, value_name = "DIR", env = "RAPPORT_V2_DIR")]
+        v2_dir: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -141,8 +145,11 @@ fn tune_allocator() {
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { stdio, socket, idle_timeout, model } => {
-            let scorer = model.load(Version::current())?;
+        Command::Serve { stdio, socket, idle_timeout, v2_dir, model } => {
+            let scorer = match &v2_dir {
+                Some(d) => model.load_from(Version::V2, Some(d))?,
+                None => model.load(Version::current())?,
+            };
             if stdio {
                 rapport_model::server::serve_stdio(&scorer)?;
             } else {

@@ -12,11 +12,11 @@ use rapport_core::parse::{parse, ParsedMail};
 use rapport_core::source::{RawMail, SourceRef};
 
 fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mail").join(name)
 }
 
 fn enron_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/enron/maildir")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/enron/maildir")
 }
 
 fn parse_file(path: &Path) -> ParsedMail {
@@ -482,4 +482,48 @@ fn enron_specific_messages() {
     assert!(mail.body.contains("All content , 2001 The Kansas City Star"));
     assert!(!c.text.contains("All content"));
     assert!(c.text.ends_with("severly@kcstar.com."), "{}", &c.text[c.text.len() - 80..]);
+}
+
+// ---- golden files: every mail fixture's cleaned text and sentences ------------------------------
+
+#[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+struct Golden {
+    /// What the sender wrote (quotes, signatures and disclaimers removed).
+    text: String,
+    /// Each sentence's text.
+    sentences: Vec<String>,
+}
+
+/// Each `tests/fixtures/mail/NAME.eml` has `NAME.clean.json` beside it: the cleaned text and its
+/// sentences, as rapport must produce them (mail-parser's `NNN.eml` + `NNN.json` convention).
+/// Regenerate after an intended change with `RAPPORT_UPDATE_GOLDEN=1 cargo test -p rapport-core
+/// --test clean golden` and review the diff.
+#[test]
+fn golden_cleaned_text_and_sentences() {
+    let dir = fixture_path("");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    names.sort();
+    assert!(names.len() >= 10, "the mail fixtures are missing from {}", dir.display());
+    let update = std::env::var_os("RAPPORT_UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    for eml in names {
+        let c = clean(&parse_file(&eml).body);
+        let got = Golden { text: c.text.clone(), sentences: c.sentences.iter().map(|r| c.text[r.clone()].to_string()).collect() };
+        let golden = eml.with_extension("clean.json");
+        if update {
+            std::fs::write(&golden, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+            continue;
+        }
+        let want: Golden = match std::fs::read_to_string(&golden) {
+            Ok(s) => serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", golden.display())),
+            Err(_) => {
+                failures.push(format!("{} has no golden file {}", eml.display(), golden.display()));
+                continue;
+            }
+        };
+        if want != got {
+            failures.push(format!("{}: cleaned text or sentences changed\n want {want:?}\n  got {got:?}", eml.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
