@@ -287,6 +287,34 @@ class Encoder(nn.Module):
         return torch.cat(pooled, -1)
 
 
+class FeatureCache:
+    """Frozen-encoder features of a list of texts, kept on disk by content."""
+
+    def __init__(self, folder, enc, tok, max_len, bf16, pooled_layers):
+        self.folder, self.enc, self.tok, self.max_len, self.bf16 = folder, enc, tok, max_len, bf16
+        self.tag = "pool" + "-".join(map(str, pooled_layers)) + ("-bf16" if bf16 else "-f32") + f"-len{max_len}"
+        os.makedirs(folder, exist_ok=True)
+
+    @torch.no_grad()
+    def get(self, name, texts):
+        import hashlib
+        h = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
+        path = os.path.join(self.folder, f"{name}-{self.tag}-{h}.pt")
+        if os.path.exists(path):
+            return torch.load(path)
+        ids = tokenize(self.tok, texts, self.max_len)
+        width = HIDDEN * len(self.enc.pooled_layers)
+        f = torch.zeros(len(ids), width)
+        t0 = time.time()
+        for b in batches(ids, 8192, None, shuffle=False):
+            i, m = pad([ids[k] for k in b])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                f[b] = self.enc(i, m).float()
+        torch.save(f, path)
+        print(f"features of {name}: {len(texts)} texts in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+        return f
+
+
 class Head(nn.Module):
     """Linear, or one hidden GELU layer when hidden > 0."""
 
@@ -391,8 +419,12 @@ def auc(scores, labels):
 
 
 @torch.no_grad()
-def predict(model, tok, texts, task, max_len, bf16):
+def predict(model, tok, texts, task, max_len, bf16, feats=None):
     model.eval()
+    if feats is not None:
+        logits = model.heads[task](feats).float()
+        p = logits.softmax(-1) if TASKS[task][1] == "softmax" else logits.sigmoid()
+        return p.tolist()
     ids = tokenize(tok, texts, max_len)
     out = [None] * len(texts)
     for b in batches(ids, 8192, None, shuffle=False):
@@ -405,12 +437,12 @@ def predict(model, tok, texts, task, max_len, bf16):
     return out
 
 
-def evaluate(model, tok, dev, max_len, bf16):
+def evaluate(model, tok, dev, max_len, bf16, dev_feats=None):
     res = {}
     for name, (task, rows) in dev.items():
         if not rows:
             continue
-        p = predict(model, tok, [t for t, _ in rows], task, max_len, bf16)
+        p = predict(model, tok, [t for t, _ in rows], task, max_len, bf16, None if dev_feats is None else dev_feats[name])
         if name == "sst2-dev":
             res[name] = sum((r[2] > r[0]) == (y == 2) for r, (_, y) in zip(p, rows)) / len(rows)
         elif name == "sst3-dev":
@@ -437,7 +469,8 @@ def main():
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--head-lr", type=float, default=1e-3)
     ap.add_argument("--freeze-below", type=int, default=1, help="layers below this stay as shipped by PyPI")
-    ap.add_argument("--frozen", action="store_true", help="train the heads only (the ablation)")
+    ap.add_argument("--frozen", action="store_true", help="train the heads only, on the frozen encoder's features")
+    ap.add_argument("--feature-cache", default=os.path.expanduser("~/.cache/rapport/train-features"), help="where frozen features are kept")
     ap.add_argument("--no-email", action="store_true", help="leave the email corpus out (the ablation)")
     ap.add_argument("--cap", type=str, default="sentiment=24000,emotion=12000,offensive=8000,email=30000",
                     help="examples per epoch per task (a fresh draw each epoch)")
@@ -447,6 +480,7 @@ def main():
     ap.add_argument("--no-goemotions-sentiment", action="store_true", help="leave GoEmotions out of the sentiment task")
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--max-tokens", type=int, default=3072, help="padded tokens per training batch")
+    ap.add_argument("--subset", default="", help="keep a fixed random subset of a task's rows, e.g. sentiment=60000")
     ap.add_argument("--limit", type=int, default=0, help="at most this many training rows per task (a quick check)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--no-bf16", action="store_true")
@@ -468,6 +502,11 @@ def main():
         for t in train:
             rng.shuffle(train[t])
             train[t] = train[t][:args.limit]
+    for t, n in ({k: int(v) for k, v in (c.split("=") for c in args.subset.split(",") if c)}).items():
+        # a fixed random subset of a large task (the same rows on every run with this seed)
+        rows = list(train[t])
+        random.Random(args.seed).shuffle(rows)
+        train[t] = rows[:n]
     caps = {k: int(v) for k, v in (c.split("=") for c in args.cap.split(",") if c)}
     repeats = {k: int(v) for k, v in (c.split("=") for c in args.repeat.split(",") if c)}
     print("training rows:", {t: len(v) for t, v in train.items()}, file=sys.stderr)
@@ -498,18 +537,16 @@ def main():
 
     tokenized = {t: tokenize(tok, [x for x, _ in rows], args.max_len) for t, rows in train.items()}
     if args.frozen:
-        # Frozen: the encoder's features do not change; compute them once.
-        feats = {}
+        # Frozen: the encoder's features do not change; compute them once (cached on disk by
+        # content, so that trying other heads takes minutes) and standardise them.
         model.eval()
-        with torch.no_grad():
-            for t, ids in tokenized.items():
-                f = torch.zeros(len(ids), HIDDEN * len(pooled_layers))
-                for b in batches(ids, 8192, None, shuffle=False):
-                    i, m = pad([ids[k] for k in b])
-                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                        f[b] = enc(i, m).float()
-                feats[t] = f
-        print("features computed", file=sys.stderr)
+        cache = FeatureCache(args.feature_cache, enc, tok, args.max_len, bf16, pooled_layers)
+        feats = {t: cache.get(f"train-{t}", [x for x, _ in rows]) for t, rows in train.items()}
+        allf = torch.cat(list(feats.values()))
+        mean, std = allf.mean(0), allf.std(0).clamp(min=1e-4)
+        feats = {t: (f - mean) / std for t, f in feats.items()}
+        dev_feats = {name: (cache.get(f"dev-{name}", [x for x, _ in rows]) - mean) / std for name, (task, rows) in dev.items()}
+        print("features ready", file=sys.stderr, flush=True)
 
     total_steps = 0
     t0 = time.time()
@@ -556,7 +593,7 @@ def main():
                 el = time.time() - t0
                 print(f"epoch {epoch + 1} step {step}/{len(plan)} mean loss {loss_sum / max(1, seen):.4f} elapsed {el:.0f}s",
                       file=sys.stderr, flush=True)
-        metrics = evaluate(model, tok, dev, args.max_len, bf16)
+        metrics = evaluate(model, tok, dev, args.max_len, bf16, dev_feats if args.frozen else None)
         report["epochs"].append({"epoch": epoch + 1, "rows": seen, "seconds": round(time.time() - t0, 1), "dev": metrics})
         print(json.dumps(report["epochs"][-1]), file=sys.stderr, flush=True)
 
@@ -571,8 +608,15 @@ def main():
         if t == "email" and "email" not in train:
             continue
         h = model.heads[t]
-        for name, p in h.named_parameters():
-            heads[f"{t}.{name}"] = p.detach().float().contiguous()
+        params = {name: p.detach().float().clone() for name, p in h.named_parameters()}
+        if args.frozen:
+            # The heads saw standardised features: fold (x - mean) / std into the first layer.
+            first = "l1" if h.hidden else "l2"
+            w, b = params[f"{first}.weight"], params[f"{first}.bias"]
+            params[f"{first}.weight"] = w / std
+            params[f"{first}.bias"] = b - (w / std) @ mean
+        for name, p in params.items():
+            heads[f"{t}.{name}"] = p.contiguous()
         manifest["tasks"].append({"name": t, "outputs": outs, "activation": act, "hidden": args.head_hidden})
     save_file(heads, os.path.join(args.out, "heads.safetensors"))
     manifest["fine_tuned_layers"] = [] if args.frozen else list(range(args.freeze_below, LAYERS))
