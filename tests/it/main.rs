@@ -8,6 +8,7 @@ mod check;
 mod clean;
 mod hooks;
 mod imap;
+mod serve;
 mod support;
 
 use std::path::PathBuf;
