@@ -605,6 +605,17 @@ fn neomutt_sends_a_reviewed_message_anyway_without_the_header() {
 }
 
 #[test]
+fn neomutt_setenv_reaches_the_wrapper() {
+    // What the compose-menu macro in docs/hooks.md relies on: `setenv` inside neomutt sets the
+    // wrapper's environment.
+    let sandbox = Sandbox::new();
+    let Some(out) = neomutt(&sandbox, text(RUDE_DRAFT), &[], Rapport::Real, "setenv RAPPORT_FORCE 1\n", &[]) else { return };
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(sandbox.delivered(), Some(sandbox.handed()));
+    assert!(stderr(&out).contains("RAPPORT_FORCE=1"), "{}", stderr(&out));
+}
+
+#[test]
 fn neomutt_on_error_send_delivers_unchecked() {
     let sandbox = Sandbox::new();
     let Some(out) = neomutt(&sandbox, text(FRIENDLY_DRAFT), &[], Rapport::Missing, "", &[("RAPPORT_ON_ERROR", "send")]) else { return };
