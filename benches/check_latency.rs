@@ -268,7 +268,7 @@ fn main() {
     }
     println!("after:  {} (+ rapport-model)", after.display());
     println!("draft:  {words} words; cpu = CPU time per run of every process involved (the resident scorer's included)\n");
-    println!("{:<54} {:>30} {:>30}  {}", "", "before (ms)", "after (ms)", "target (after p50)");
+    println!("{:<54} {:>30} {:>30}  target (after p50)", "", "before (ms)", "after (ms)");
     println!("{:<54} {:>7} {:>7} {:>7} {:>3}  {:>7} {:>7} {:>7} {:>3}", "", "p50", "p95", "cpu", "n", "p50", "p95", "cpu", "n");
     let cell = |m: Option<(Stats, f64)>| match m {
         Some((s, cpu)) => format!("{:>7.1} {:>7.1} {:>7.1} {:>3}", s.p50, s.p95, cpu, s.n),

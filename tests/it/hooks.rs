@@ -109,7 +109,8 @@ fn programs() -> PathBuf {
 }
 
 /// One resident scorer for all hook tests: `rapport serve` on a private socket, as the docs set it
-/// up. It exits by itself a minute after the last test.
+/// up. Nothing waits for it: it exits by itself a minute after the last test.
+#[allow(clippy::zombie_processes)]
 fn scorer_socket() -> &'static Path {
     static SOCKET: OnceLock<PathBuf> = OnceLock::new();
     SOCKET.get_or_init(|| {
@@ -190,8 +191,9 @@ impl Sandbox {
         );
         write_script(&dir.path().join("crashing-rapport"), "#!/bin/sh\nkill -SEGV $$\n");
         write_script(&dir.path().join("exit3-rapport"), "#!/bin/sh\necho 'something odd' >&2\nexit 3\n");
-        write_script(&dir.path().join("hanging-rapport"), "#!/bin/sh\nexec sleep 600\n");
+        write_script(&dir.path().join("hanging-rapport"), &format!("#!/bin/sh\necho $$ >'{d}/hanging.pid'\nexec sleep 600\n"));
         std::fs::create_dir(dir.path().join("home")).unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
         Sandbox { dir }
     }
 
@@ -212,6 +214,7 @@ impl Sandbox {
         };
         cmd.env("PATH", path)
             .env("HOME", self.path("home"))
+            .env("TMPDIR", self.path("tmp"))
             .env("RAPPORT_SOCKET", scorer_socket())
             .env("RAPPORT_SENDMAIL", self.path("capture-sendmail"))
             .env("RAPPORT_KEEP_DIR", self.path("kept"));
@@ -337,6 +340,7 @@ fn wrapper_passes_a_clean_message_byte_for_byte_with_its_arguments() {
     assert_eq!(sandbox.delivered(), Some(Delivery { message: FRIENDLY.to_vec(), args: sendmail_args() }));
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "a clean message goes quietly: {out:?}");
     assert!(sandbox.kept().is_empty());
+    assert_eq!(leftovers(&sandbox), Vec::<String>::new());
 }
 
 #[test]
@@ -374,6 +378,7 @@ fn wrapper_fails_closed_when_rapport_is_missing_crashes_exits_oddly_or_hangs() {
         assert!(err.contains("message NOT sent: it could not be checked"), "{rapport:?}: {err}");
         assert!(err.contains(reason(rapport)), "{rapport:?}: {err}");
         assert_eq!(sandbox.kept(), vec![FRIENDLY.to_vec()], "{rapport:?}: the message must be kept");
+        assert_eq!(leftovers(&sandbox), Vec::<String>::new(), "{rapport:?}");
     }
 }
 
@@ -387,6 +392,45 @@ fn wrapper_times_out_after_10_s_by_default() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("did not finish within 10 s"), "{}", stderr(&out));
     assert!(took >= Duration::from_secs(10), "stopped after {took:?}, before the default timeout");
+    assert_eq!(sandbox.delivered(), None);
+}
+
+/// The wrapper's temporary folders left in the sandbox's TMPDIR.
+fn leftovers(sandbox: &Sandbox) -> Vec<String> {
+    std::fs::read_dir(sandbox.path("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("rapport-"))
+        .collect()
+}
+
+#[test]
+fn wrapper_killed_while_checking_leaves_nothing_behind() {
+    // A client that gives up (TERM) while rapport still runs: rapport goes too, and the temporary
+    // folder with the message.
+    let sandbox = Sandbox::new();
+    let mut cmd = Command::new(hook("rapport-sendmail"));
+    cmd.args(SENDMAIL_ARGS);
+    sandbox.env(&mut cmd, Rapport::Hangs);
+    let mut child = cmd.env("RAPPORT_TIMEOUT", "300").stdin(File::open(repo().join("examples/drafts/friendly.eml")).unwrap()).stderr(Stdio::null()).spawn().unwrap();
+    let pid_file = sandbox.path("hanging.pid");
+    let start = Instant::now();
+    while std::fs::read_to_string(&pid_file).map(|p| p.trim().is_empty()).unwrap_or(true) {
+        assert!(start.elapsed() < Duration::from_secs(30), "rapport was never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rapport: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    // SAFETY: a signal to the wrapper this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status}");
+    let start = Instant::now();
+    // SAFETY: kill with signal 0 only asks whether the process exists.
+    while unsafe { libc::kill(rapport, 0) } == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "rapport (pid {rapport}) outlived the wrapper");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(leftovers(&sandbox), Vec::<String>::new());
     assert_eq!(sandbox.delivered(), None);
 }
 
