@@ -114,7 +114,15 @@ fn programs() -> PathBuf {
 fn scorer_socket() -> &'static Path {
     static SOCKET: OnceLock<PathBuf> = OnceLock::new();
     SOCKET.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hooks-scorer-{}", std::process::id()));
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        // Folders of earlier runs whose scorer has exited.
+        for old in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = old.file_name().to_string_lossy().into_owned();
+            if name.starts_with("hooks-scorer-") && UnixStream::connect(old.path().join("scorer.sock")).is_err() {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
+        }
+        let dir = tmp.join(format!("hooks-scorer-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("scorer.sock");
         let log = dir.join("serve.log");
