@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what rapport's integration tests need beyond the Rust toolchain: a real IMAP server
 # (Debian's Dovecot) for tests/it/imap.rs and tests/it/audit.rs, openssl to mint the tests'
-# throw-away CA, and headless Chromium to render the HTML report.
-# Idempotent: when `dovecot`, `doveadm`, `openssl` and `chromium` are on PATH it changes nothing.
+# throw-away CA, headless Chromium to render the HTML report, and the mail clients the hook tests
+# drive (tests/it/hooks.rs): Debian's neomutt, and himalaya 1.1.0 from crates.io with its sendmail
+# backend, built once into ~/.cache/rapport/himalaya (outside the checkout).
+# Idempotent: when `dovecot`, `doveadm`, `openssl`, `chromium`, `neomutt` and that himalaya are
+# there it changes nothing.
 # Called by .ci/run before the tests; needs root (or sudo) only when something is missing.
 set -euo pipefail
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -11,12 +14,34 @@ die() { printf 'install-test-deps: error: %s\n' "$*" >&2; exit 2; }
 # Dovecot installs its binaries in /usr/sbin, which is not on every user's PATH.
 export PATH="$PATH:/usr/sbin:/sbin"
 
+# himalaya 1.1.0 with its sendmail backend (himalaya 2 has none), for the himalaya hook tests:
+# built once (about 20 minutes on 2 cores) into the cache; the tests skip, saying why, without it.
+# RAPPORT_HIMALAYA_ROOT moves the cache; the tests read RAPPORT_HIMALAYA for the binary itself.
+himalaya_root=${RAPPORT_HIMALAYA_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/rapport/himalaya}
+himalaya_bin=$himalaya_root/bin/himalaya
+if [ -x "$himalaya_bin" ] && "$himalaya_bin" --version 2>/dev/null | grep -q '+sendmail'; then
+  log "ok: $("$himalaya_bin" --version | head -n1) in $himalaya_root"
+elif ! command -v cargo >/dev/null; then
+  log "warning: no cargo here, so no himalaya: the himalaya hook tests will skip"
+else
+  log "building himalaya 1.1.0 (sendmail backend) into $himalaya_root; once, about 20 minutes on 2 cores"
+  himalaya_build=$(mktemp -d)
+  if cargo install himalaya@1.1.0 --locked --root "$himalaya_root" --target-dir "$himalaya_build" \
+       --no-default-features --features sendmail,maildir >&2; then
+    log "ok: $("$himalaya_bin" --version | head -n1)"
+  else
+    log "warning: himalaya could not be built: the himalaya hook tests will skip"
+  fi
+  rm -rf "$himalaya_build"
+fi
+
 missing=()
 { command -v dovecot >/dev/null && command -v doveadm >/dev/null; } || missing+=(dovecot-imapd)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v neomutt >/dev/null || missing+=(neomutt)
 if [ "${#missing[@]}" -eq 0 ]; then
-  log "ok: $(dovecot --version 2>/dev/null | head -n1 | sed 's/^/dovecot /'), $(openssl version), $(chromium --version 2>/dev/null)"
+  log "ok: $(dovecot --version 2>/dev/null | head -n1 | sed 's/^/dovecot /'), $(openssl version), $(chromium --version 2>/dev/null), $(neomutt -v 2>/dev/null | head -n1)"
   exit 0
 fi
 

@@ -7,6 +7,7 @@ mod bad_input;
 mod check;
 mod hooks;
 mod imap;
+mod serve;
 mod support;
 
 use std::path::PathBuf;

@@ -151,10 +151,10 @@ fn run() -> anyhow::Result<()> {
                 None => model.load(Version::current())?,
             };
             if stdio {
-                rapport_model::server::serve_stdio(&scorer)?;
+                rapport_model::server::serve_stdio(scorer)?;
             } else {
                 let path = socket.unwrap_or_else(rapport_core::paths::scorer_socket);
-                rapport_model::server::serve_socket(&scorer, &path, Duration::from_secs(idle_timeout))
+                rapport_model::server::serve_socket(scorer, &path, Duration::from_secs(idle_timeout))
                     .with_context(|| format!("serving on {}", path.display()))?;
             }
         }
