@@ -6,8 +6,10 @@ mod bench;
 mod bad_input;
 mod check;
 mod clean;
+mod context;
 mod hooks;
 mod imap;
+mod lsp;
 mod support;
 
 use std::path::PathBuf;
