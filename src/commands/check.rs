@@ -156,6 +156,7 @@ fn accept(a: &CheckArgs, path: &Path, mail: &ParsedMail) -> anyhow::Result<Histo
     let mut st = State::open(path)?;
     let mut history = History::load(&st)?;
     let draft = Draft::of(mail);
+    history.focus(&draft);
     let account = history.account_name(&draft).with_context(|| {
         format!("--accept: {} has no recipient, so there is no account to accept a finding for. Give the draft as a message with its To: header", mail.origin)
     })?;
@@ -181,7 +182,11 @@ pub fn check(a: CheckArgs) -> anyhow::Result<i32> {
             let p = config.state.clone().unwrap_or_else(rapport_core::paths::default_state);
             Some(accept(&a, &p, &mail)?)
         }
-        (Some((p, explicit)), true) => load_history(&p, explicit)?,
+        (Some((p, explicit)), true) => load_history(&p, explicit)?.map(|mut h| {
+            // One draft: only its recipients' mail and the messages it answers are needed.
+            h.focus(&context::Draft::of(&mail));
+            h
+        }),
         (None, true) => None,
     };
     // One libtorch thread suits a single draft (no pool to wake, no spinning on a busy core).

@@ -261,7 +261,8 @@ impl Server {
     fn check(&mut self, conn: &Connection, uri: &str) {
         let Some(doc) = self.docs.get(uri).filter(|d| d.dirty) else { return };
         let (mail, body_at) = draft_of(uri, &doc.text);
-        let assessor = self.assessor.get_or_insert_with(|| super::lazy_assessor(&self.model, 0, Default::default()));
+        // One libtorch thread suits a draft, as in `rapport check`.
+        let assessor = self.assessor.get_or_insert_with(|| super::lazy_assessor(&self.model, 1, Default::default()));
         let result = evaluate(&mail, assessor, &self.tuning, self.state.history());
         let doc = self.docs.get_mut(uri).expect("looked up above");
         doc.dirty = false;

@@ -16,8 +16,13 @@ pub struct AccountIndex<'r> {
     by_domain: HashMap<&'r str, usize>,
 }
 
+/// The registrable domain of a host (`mail.eu.fabrikam.com` → `fabrikam.com`).
+pub fn registrable(host: &str) -> String {
+    psl::domain_str(host).unwrap_or(host).to_string()
+}
+
 /// The lower-cased host of an address.
-fn host(address: &str) -> Option<String> {
+pub fn host(address: &str) -> Option<String> {
     let (_, h) = address.rsplit_once('@')?;
     let h = h.trim().trim_end_matches(['>', '.']).to_ascii_lowercase();
     (!h.is_empty()).then_some(h)
@@ -70,7 +75,6 @@ impl<'r> AccountIndex<'r> {
 /// An account name for recipients the state does not know yet: the registrable domain of the
 /// first recipient outside the sender's own domain (`--accept` needs a name to record).
 pub fn fallback_name<'a>(recipients: impl IntoIterator<Item = &'a str>, sender: Option<&str>) -> Option<String> {
-    let registrable = |h: &str| psl::domain_str(h).unwrap_or(h).to_string();
     let own = sender.and_then(host).map(|h| registrable(&h));
     let mut first = None;
     for r in recipients {

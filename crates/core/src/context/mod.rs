@@ -105,6 +105,25 @@ impl History {
         &self.messages
     }
 
+    /// Keep only what checking `draft` needs: the sent mail to the registrable domains of its
+    /// recipients (a superset of its account's mail, so the account's figures do not change) and
+    /// the received mail its In-Reply-To and References name. The accounts report over a focused
+    /// history costs a fraction of the whole one (on a 10,000-message state, 0.77 s for the whole
+    /// report); `rapport check` focuses, the language server keeps everything for every draft.
+    pub fn focus(&mut self, draft: &Draft) {
+        let domains: std::collections::HashSet<String> =
+            draft.recipients.iter().filter_map(|r| account::host(r)).map(|h| account::registrable(&h)).collect();
+        let ids: std::collections::HashSet<&str> = draft.in_reply_to.iter().chain(&draft.references).map(|i| thread::bare(i)).collect();
+        let keep_sent = |m: &StoredMessage| m.recipients.iter().any(|r| account::host(r).is_some_and(|h| domains.contains(&account::registrable(&h))));
+        let keep_received = |m: &StoredMessage| m.message_id.as_deref().is_some_and(|id| ids.contains(thread::bare(id)));
+        let all = std::mem::take(&mut self.messages);
+        let (sent, received): (Vec<_>, Vec<_>) = all.into_iter().enumerate().partition(|(i, _)| *i < self.sent);
+        self.messages = sent.into_iter().map(|(_, m)| m).filter(keep_sent).collect();
+        self.sent = self.messages.len();
+        self.messages.extend(received.into_iter().map(|(_, m)| m).filter(keep_received));
+        self.report = None;
+    }
+
     fn ensure_report(&mut self, day: i64) {
         if self.report.as_ref().is_none_or(|(d, _)| *d != day) {
             self.report = Some((day, build_report(&self.messages[..self.sent], day, &self.state)));

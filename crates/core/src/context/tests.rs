@@ -177,3 +177,20 @@ fn the_baseline_turns_accepted_codes_into_notes_for_that_account_only() {
         assert_eq!(sev, if to_fabrikam { Severity::Info } else { Severity::Warning }, "{:?}", m.recipients);
     }
 }
+
+#[test]
+fn a_focused_history_gives_the_same_context() {
+    let clean = crate::clean::clean("Anna,\n\nAs per my last email, the price list is on the website. Send your order by Friday.\n\nDana\n");
+    let a = assessment(&clean, 0.95, true);
+    for d in [draft("anna@fabrikam.com", Some("kind@fabrikam.com")), draft("ben@contoso.com", Some("upset@contoso.com")), draft("x@elsewhere.org", None)] {
+        let mut full = history();
+        let whole = assess(&mut full, &d, &clean, Some(&a));
+        let mut focused = history();
+        focused.focus(&d);
+        assert!(focused.messages().len() < full.messages().len());
+        let part = assess(&mut focused, &d, &clean, Some(&a));
+        assert_eq!(whole.context, part.context, "{:?}", d.recipients);
+        assert_eq!(codes(&whole), codes(&part));
+        assert_eq!(whole.account, part.account);
+    }
+}

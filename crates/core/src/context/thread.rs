@@ -16,7 +16,8 @@ use crate::verdict::Assessment;
 /// A message this negative (or flagged) is upset; below it and not flagged, kind or neutral.
 pub const UPSET_NEGATIVE: f32 = 0.5;
 
-fn bare(id: &str) -> &str {
+/// A Message-ID without its angle brackets.
+pub fn bare(id: &str) -> &str {
     id.trim().trim_start_matches('<').trim_end_matches('>')
 }
 
