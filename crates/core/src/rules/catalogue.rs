@@ -3,7 +3,8 @@
 //! two drift apart (regenerate with `RAPPORT_UPDATE_DOCS=1 cargo test -p rapport-core --lib rules`).
 //!
 //! Codes are stable: a code never changes meaning once released. `R1xx` are rules (this module's
-//! siblings), `M2xx` come from the tone model (`score` and `tone`).
+//! siblings), `M2xx` come from the tone model (`score` and `tone`), `C3xx` from the context in the
+//! audit state (`crate::context`: the draft's account and the message it answers).
 use crate::findings::{Rule, Severity};
 
 pub(crate) const SHOUTING: Rule = Rule {
@@ -400,6 +401,99 @@ together?\"
 Describe what happened and what you will do, not whose fault it was.",
 };
 
+pub(crate) const EMAIL_ONLY_ACCOUNT: Rule = Rule {
+    code: "C301",
+    name: "email-only-account",
+    default_severity: Severity::Warning,
+    explanation: "\
+Reported from the audit state, not from the draft alone: the draft could be misread (it is \
+flagged), and the account it goes to has had nothing but email from you in the last 90 days, no \
+call and no meeting (the accounts report's \"email only\" verdict). `rapport check` reads the \
+state that `rapport audit` fills (`--state`, by default the configured state when it exists) and \
+finds the account by the draft's recipients.
+
+A hard message lands harder when email is the only channel: there is no earlier conversation to \
+read it against, and no voice to soften it. A five-minute call settles what a tense email thread \
+drags out for days.
+
+Flagged: \"You need to sign the renewal today, as I said last week.\" (to an account that has only \
+had email for three months)
+
+Better: a call (\"Could we talk for ten minutes today about the renewal?\"), then a short email \
+that confirms what you agreed.
+
+Call the contact instead of sending this, and follow up in writing.",
+};
+
+pub(crate) const ESCALATION: Rule = Rule {
+    code: "C302",
+    name: "escalation",
+    default_severity: Severity::Warning,
+    explanation: "\
+Reported from the audit state: the draft answers a kind or neutral message from the customer \
+(found by its In-Reply-To or References header among the received mail audited with `rapport \
+audit --received`), and it is clearly harsher than that message: the draft is flagged (it has a \
+finding at warning level, after your `[check]` tuning and accepted findings), while the message it \
+answers was not flagged and read as less than 50% negative.
+
+Matching the other side's tone is what keeps a conversation calm; answering a friendly question \
+with a sharp reply is how threads escalate. The customer reads the change of tone, not the \
+content.
+
+Flagged: \"As I said, the price list is on our website. Send your order by Friday.\" (answering \
+\"Thanks so much for the quick delivery! Could you send us the new price list?\")
+
+Better: \"You're welcome, glad it arrived on time! Here is the new price list; orders placed by \
+Friday ship next week.\"
+
+Answer in the tone you were addressed in: thank them, then give the facts.",
+};
+
+pub(crate) const UNACKNOWLEDGED_UPSET: Rule = Rule {
+    code: "C303",
+    name: "unacknowledged-upset",
+    default_severity: Severity::Info,
+    explanation: "\
+Reported from the audit state, as a note: the draft answers a customer message that reads as upset \
+(the tone model found it flagged or mostly negative), and nothing in the draft acknowledges the \
+problem: no apology, no \"I understand\", no \"thanks for letting us know\", no \"that should not \
+have happened\".
+
+An upset customer first wants to know they were heard. A reply that goes straight to the \
+solution, however good, reads as if the complaint was not read, and the next message is usually \
+angrier.
+
+Flagged: \"The replacement ships on Monday.\" (answering \"The parts arrived broken, again, and \
+nobody called me back.\")
+
+Better: \"I'm sorry the parts arrived broken again, and that nobody called you back. The \
+replacement ships on Monday, and I'll call you when it leaves.\"
+
+Start with one sentence that names the problem and owns it, then give the solution.",
+};
+
+pub(crate) const HARSHER_THAN_USUAL: Rule = Rule {
+    code: "C304",
+    name: "harsher-than-usual",
+    default_severity: Severity::Info,
+    explanation: "\
+Reported from the audit state, as a note: the draft's misread risk is well above the 95th \
+percentile of the risk of your own past mail to the same account (at least 10 audited messages): \
+at least one and a half times it, and at least 5 points above it. It compares you with yourself: a \
+draft can pass every rule and still be much sharper than what this customer is used to from you.
+
+Customers notice a change of tone more than the tone itself. A message that would be normal from \
+someone else reads as a sign that something is wrong when it comes from someone who is usually \
+warm.
+
+Flagged: \"The invoice is overdue. Pay it this week.\" (to a customer you usually write to warmly)
+
+Better: \"Hi Sam, a quick note that the March invoice is still open; could you have a look this \
+week? Thanks!\"
+
+Read the draft as this customer would, next to your last few emails to them.",
+};
+
 /// Every code rapport reports, rules first, in code order.
 pub const RULES: &[Rule] = &[
     SHOUTING,
@@ -420,6 +514,10 @@ pub const RULES: &[Rule] = &[
     DEMANDING_TONE,
     PASSIVE_AGGRESSIVE_TONE,
     BLAME_TONE,
+    EMAIL_ONLY_ACCOUNT,
+    ESCALATION,
+    UNACKNOWLEDGED_UPSET,
+    HARSHER_THAN_USUAL,
 ];
 
 /// The whole catalogue as Markdown: the content of `docs/rules.md`.
@@ -433,12 +531,17 @@ pub fn catalogue_markdown() -> String {
          the same text in the terminal.\n\n\
          `R1xx` codes come from fixed rules: they point at the exact words and always fire on the same\n\
          text. `M2xx` codes come from rapport's tone model: they judge whole sentences and come with a\n\
-         probability. Each finding's severity (info, warning, error) is shown below as its default;\n\
+         probability. `C3xx` codes come from the context in the audit state: the account the draft\n\
+         goes to and the message it answers. Each finding's severity (info, warning, error) is shown below as its default;\n\
          `rapport check --fail-on` chooses which severities make the check fail.\n\n\
          | Code | Name | Default severity | Source |\n|---|---|---|---|\n",
     );
     for r in RULES {
-        let source = if r.code.starts_with('R') { "rule" } else { "tone model" };
+        let source = match r.code.as_bytes()[0] {
+            b'R' => "rule",
+            b'C' => "context",
+            _ => "tone model",
+        };
         md.push_str(&format!(
             "| [{code}](#{anchor}) | {name} | {sev} | {source} |\n",
             code = r.code,

@@ -532,7 +532,7 @@ fn catalogue_is_complete_and_consistent() {
         codes,
         [
             "R101", "R102", "R103", "R104", "R105", "R106", "R107", "R108", "M201", "M202", "M203", "M204",
-            "M205", "M206", "M207", "M208", "M209", "M210"
+            "M205", "M206", "M207", "M208", "M209", "M210", "C301", "C302", "C303", "C304"
         ]
     );
     let expected = [
@@ -554,6 +554,10 @@ fn catalogue_is_complete_and_consistent() {
         ("M208", "demanding", Severity::Info),
         ("M209", "passive-aggressive-tone", Severity::Info),
         ("M210", "blame-tone", Severity::Info),
+        ("C301", "email-only-account", Severity::Warning),
+        ("C302", "escalation", Severity::Warning),
+        ("C303", "unacknowledged-upset", Severity::Info),
+        ("C304", "harsher-than-usual", Severity::Info),
     ];
     for (r, (code, name, sev)) in RULES.iter().zip(expected) {
         assert_eq!((r.code, r.name, r.default_severity), (code, name, sev));

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+pub mod accepted;
 pub mod read;
 pub mod write;
 
@@ -184,6 +185,7 @@ impl State {
             }
         }
         tx.execute_batch(SCHEMA).map_err(&err)?;
+        tx.execute_batch(accepted::MIGRATION).map_err(&err)?;
         tx.execute(
             "INSERT INTO meta(key, value) VALUES ('schema_version', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![SCHEMA_VERSION.to_string()],
