@@ -1,5 +1,7 @@
 //! `rapport calibrate`: fit the v2 misread-risk model (`models/v2/risk.json`) on the email tone
-//! corpus's **train** split, and report what it does on the dev split.
+//! corpus's **train** split, and report what it does on the dev split. Only the train users whose
+//! mail the heads were not trained on take part (half of them, `calibration_share`): fitted on
+//! mail the heads had seen, the risk would trust their scores far more than they deserve.
 //!
 //! 1. Every labelled body goes through cleaning, the rules and the v2 model, as `rapport check`
 //!    would see its text; each message gets the features of [`rapport_core::verdict::risk::features`].
@@ -169,6 +171,18 @@ pub struct Options {
     pub data: PathBuf,
     pub corpus: PathBuf,
     pub out: PathBuf,
+    /// The share of the train split's users whose mail the heads never saw (the trainer's
+    /// `--calibration-share`, recorded in heads.json): the fit uses their mail only, so that it
+    /// sees the heads' predictions as they will be on new mail.
+    pub calibration_share: f64,
+}
+
+/// Whether `user`'s mail was held out of the heads (crates/model/python/train_tone.py:
+/// calibration_user, the same rule).
+pub fn calibration_user(user: &str, share: f64) -> bool {
+    use sha2::{Digest, Sha256};
+    let first = Sha256::digest(user.as_bytes())[0];
+    u32::from(first) % 100 < (share * 100.0).round() as u32
 }
 
 pub fn calibrate(scorer: &mut Scorer, opts: &Options) -> Result<(RiskModel, Report), ModelError> {
@@ -200,7 +214,7 @@ pub fn calibrate(scorer: &mut Scorer, opts: &Options) -> Result<(RiskModel, Repo
         }
         std::fs::write(&path, out).map_err(|e| ModelError::Data { path: path.into(), message: e.to_string() })?;
     }
-    let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.body.dev).collect();
+    let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.body.dev && calibration_user(&p.body.user, opts.calibration_share)).collect();
     let dev: Vec<&Prepared> = prepared.iter().filter(|p| p.body.dev).collect();
     let gold = |set: &[&Prepared]| -> Vec<bool> { set.iter().map(|p| p.body.misreadable()).collect() };
     let (train_gold, dev_gold) = (gold(&train), gold(&dev));
@@ -312,6 +326,13 @@ pub fn calibrate(scorer: &mut Scorer, opts: &Options) -> Result<(RiskModel, Repo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calibration_users_are_the_trainers() {
+        // crates/model/python/train_tone.py: calibration_user(u, 0.5) for these users.
+        let got: Vec<bool> = ["allen-p", "jones-t", "shackleton-s"].iter().map(|u| calibration_user(u, 0.5)).collect();
+        assert_eq!(got, [true, true, false]);
+    }
 
     #[test]
     fn the_fit_separates_a_separable_feature_and_ignores_noise() {

@@ -28,6 +28,9 @@ pub struct Manifest {
     pub tasks: Vec<TaskSpec>,
     #[serde(default)]
     pub fine_tuned_layers: Vec<usize>,
+    /// The share of the email corpus's train users held out of the heads for calibration.
+    #[serde(default)]
+    pub calibration_share: f64,
 }
 
 fn last_layer() -> Vec<usize> {
@@ -66,6 +69,10 @@ impl Files {
     /// The pooling the heads were trained on.
     pub fn pooling(&self) -> Result<crate::Pooling, ModelError> {
         pooling_of(&self.manifest)
+    }
+
+    pub fn manifest(&self) -> Result<Manifest, ModelError> {
+        serde_json::from_str(&self.manifest).map_err(|e| ModelError::Load { path: format!("{}/heads.json", self.label).into(), message: e.to_string() })
     }
 }
 

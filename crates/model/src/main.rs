@@ -177,7 +177,13 @@ fn run() -> anyhow::Result<()> {
         Command::Calibrate { data, corpus, out, report, v2_dir, model } => {
             let data = eval::datasets(&data).with_context(|| "rapport calibrate reads ../shared/datasets (pass --data DIR)")?;
             let mut scorer = model.load_from(Version::V2, v2_dir.as_deref())?;
-            let (fitted, rep) = calibrate::calibrate(&mut scorer, &calibrate::Options { data, corpus, out: out.clone() })?;
+            let files = match &v2_dir {
+                Some(d) => rapport_model::heads::Files::from_dir(d)?,
+                None => rapport_model::heads::Files::embedded()?,
+            };
+            let calibration_share = files.manifest()?.calibration_share;
+            anyhow::ensure!(calibration_share > 0.0, "these heads were trained on every train user's mail (no calibration_share in heads.json): retrain them with --calibration-share, or the risk would be fitted on mail the heads had seen");
+            let (fitted, rep) = calibrate::calibrate(&mut scorer, &calibrate::Options { data, corpus, out: out.clone(), calibration_share })?;
             if let Some(dir) = out.parent() {
                 std::fs::create_dir_all(dir)?;
             }
