@@ -30,6 +30,8 @@ pub mod mapping;
 pub mod mentions;
 pub mod metrics;
 pub mod model;
+#[cfg(test)]
+mod robustness;
 pub mod threads;
 
 use std::path::PathBuf;
