@@ -227,6 +227,7 @@ pub fn build(messages: &[Message], extra: &Extra, opts: &Options) -> Report {
     let mut accounts: Vec<Account> = Vec::new();
     for (key, mut a) in accs {
         evidence::confirm_promises(&mut a.evidence);
+        evidence::mark_duplicates(&mut a.evidence);
         let happened = a.evidence.iter().any(|e| e.counted());
         let established = a.messages.len() >= RELATIONSHIP_MESSAGES || happened;
         if !(a.messages.len() >= min || happened) && a.kind != Some(AccountKind::Mapped) {
@@ -532,6 +533,7 @@ fn assemble(key: String, mut a: Acc, established: bool, cx: &Cx<'_>) -> Account 
         span_days: first.map(|f| as_of - f.max(as_of - 364) + 1).unwrap_or(365),
         we_answered: tf.reciprocity.we_answered_share,
         they_answered: tf.reciprocity.they_answered_share,
+        reciprocity_threads: if cx.has_received { tf.reciprocity.their_threads + tf.reciprocity.our_threads } else { 0 },
         active_contacts: active_in(&|d| in_last(d, as_of, 365)),
         two_way_threads: tf.two_way_365,
         met: since(Channel::Meeting),
@@ -545,6 +547,7 @@ fn assemble(key: String, mut a: Acc, established: bool, cx: &Cx<'_>) -> Account 
         ours_last_90: tf.ours_last_90,
         ours_prev_90: tf.ours_prev_90,
         complaints: tf.complaints.iter().filter(|c| recent(&c.complaint)).count(),
+        unapologised: tf.complaints.iter().filter(|c| recent(&c.complaint) && c.reply.is_some() && c.apology.is_none()).count(),
         negative: tf.negative_last_90,
         flagged: tone_last.flagged,
         unanswered: tf.unanswered.len(),
@@ -640,10 +643,9 @@ fn missing_follow_up(a: &Account, messages: &[Message], as_of: i64) -> Option<Th
     if followed {
         return None;
     }
-    let what = match (&last.message, &last.file) {
-        (Some(m), _) => m.subject.clone().map(|s| format!(" ({s})")).unwrap_or_default(),
-        _ => String::new(),
-    };
+    // What the meeting was: the event's SUMMARY (quoted in the detail), else the message's subject.
+    let summary = last.detail.split_once('"').and_then(|(_, rest)| rest.rsplit_once('"')).map(|(s, _)| s.to_string());
+    let what = summary.or_else(|| last.message.as_ref().and_then(|m| m.subject.clone())).map(|s| format!(" ({s})")).unwrap_or_default();
     let weekday = dates::WEEKDAYS[dates::weekday(last.day) as usize];
     let mut day_name = weekday.to_string();
     if let Some(c) = day_name.get_mut(0..1) {
@@ -820,7 +822,7 @@ mod tests {
         assert_eq!(r.unanswered.len(), 1);
         assert_eq!((r.unanswered[0].message.subject.as_deref(), r.unanswered[0].business_days), (Some("Invoice"), 8));
         assert_eq!(a.reasons.iter().map(|r| r.code).collect::<Vec<_>>(), [ReasonCode::Issue]);
-        assert_eq!(a.reasons[0].points, 25.0, "a complaint and an unanswered message");
+        assert_eq!(a.reasons[0].points, 40.0, "20 for the complaint, 10 for no apology, 10 for the unanswered message");
     }
 
     #[test]

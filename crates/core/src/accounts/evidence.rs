@@ -375,6 +375,34 @@ pub(crate) fn confirm_promises(evidence: &mut [Evidence]) {
     }
 }
 
+/// A past mention within this many days after a counted call or meeting of the same channel is
+/// that call or meeting ("thanks for coming over" the day after the visit in the calendar).
+pub const SAME_EVENT_DAYS: i64 = 3;
+
+/// Mark past mentions of a call or meeting already counted as duplicates (in place): the first
+/// record of it counts — a calendar entry or call log before a mention on the same day.
+pub(crate) fn mark_duplicates(evidence: &mut [Evidence]) {
+    let mut order: Vec<usize> = (0..evidence.len()).filter(|&i| evidence[i].counted()).collect();
+    order.sort_by(|&a, &b| evidence[a].sort_key().cmp(&evidence[b].sort_key()));
+    let mut kept: Vec<(Channel, i64, String)> = Vec::new();
+    for i in order {
+        let e = &evidence[i];
+        let same = kept.iter().rev().find(|(c, d, _)| *c == e.channel && e.day >= *d && e.day <= d + SAME_EVENT_DAYS);
+        match (e.source, same) {
+            (Source::Mention, Some((_, _, what))) => {
+                let note = format!("the same {} as the {what}: counted once", e.channel.as_str());
+                let e = &mut evidence[i];
+                e.status = Status::Duplicate;
+                e.note = Some(match e.note.take() {
+                    Some(n) => format!("{note}; {n}"),
+                    None => note,
+                });
+            }
+            _ => kept.push((e.channel, e.day, format!("{} on {}", e.source.as_str().replace('_', " "), e.date))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +442,16 @@ mod tests {
         ev.extend(mentions_in(&msg("d", "2026-10-05", "Great to see you."), as_of));
         confirm_promises(&mut ev);
         assert_eq!(statuses(&ev), [("2026-10-02".into(), "scheduled"), ("2026-10-05".into(), "happened")]);
+    }
+
+    #[test]
+    fn a_meeting_is_counted_once() {
+        let as_of = parse_iso_day("2026-10-30").unwrap();
+        let mut ev = mentions_in(&msg("a", "2026-10-02", "Great to see you yesterday."), as_of);
+        ev.extend(mentions_in(&msg("b", "2026-10-03", "Thanks for having us."), as_of));
+        ev.extend(mentions_in(&msg("c", "2026-10-20", "Nice meeting you."), as_of));
+        mark_duplicates(&mut ev);
+        assert_eq!(statuses(&ev), [("2026-10-02".into(), "happened"), ("2026-10-03".into(), "duplicate"), ("2026-10-20".into(), "happened")]);
     }
 
     #[test]

@@ -181,10 +181,6 @@ impl AddressFacts {
     }
 }
 
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
-
 /// Whether (and why) an address is not a customer. `mapped`: the mapping file maps it (a
 /// customer, whatever the mail says).
 pub fn classify(address: &str, f: &AddressFacts, ours: &Ours, mapped: bool, mass_limit: usize) -> Option<(Exclusion, String)> {
@@ -220,13 +216,13 @@ pub fn classify(address: &str, f: &AddressFacts, ours: &Ours, mapped: bool, mass
     }
     if f.counted == 0 && f.automated > 0 {
         let why = f.list_reason.clone().unwrap_or_else(|| "list or automated mail".into());
-        return Some((Exclusion::Automated, format!("{} of {why}", plural(f.automated, "message"))));
+        return Some((Exclusion::Automated, format!("only list or automated mail: {why}")));
     }
     if f.counted == 0 && f.mass > 0 {
-        return Some((Exclusion::MassMail, format!("only in mass mail: {} to more than {mass_limit} external recipients", plural(f.mass, "message"))));
+        return Some((Exclusion::MassMail, format!("only in mass mail (to more than {mass_limit} external recipients)")));
     }
     if person && f.counted >= 2 && f.bare_forwards == f.counted {
-        return Some((Exclusion::ForwardOnly, format!("all {} with it are bare forwards of other mail", plural(f.counted, "message"))));
+        return Some((Exclusion::ForwardOnly, "every message with it is a bare forward of other mail".into()));
     }
     None
 }

@@ -280,9 +280,12 @@ static FAMILY_GREETING: Lazy<Regex> = Lazy::new(|| {
     Regex::new(&format!(r"(?i)^\W*(?:(?:hi|hey|hello|dear)\s+)?{who}(?:\s+(?:and|&)\s+{who})?\s*(?:[,:!.\n-]|$)")).unwrap()
 });
 
-/// A short message that needs no answer: thanks, an acknowledgement.
-static NO_ANSWER_NEEDED: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)\b(?:thanks|thank\s+you|thx|cheers|got\s+it|will\s+do|noted|sounds\s+good|perfect|great|ok|okay|received|appreciated?)\b").unwrap()
+/// A request: a message with one (or a question mark) asks for an answer.
+static REQUEST: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?i)\b(?:please|pls|kindly|could\s+you|can\s+you|would\s+you|will\s+you|let\s+(?:me|us)\s+know|get\s+back\s+to|need\s+(?:you|your|an?\s+(?:answer|reply|update))|waiting\s+for|when\s+will|confirm|advise)\b",
+    )
+    .unwrap()
 });
 
 static FORWARD_SUBJECT: Lazy<Regex> = Lazy::new(|| Regex::new(r"(?i)^\s*(?:fw|fwd|tr|wg)\s*:").unwrap());
@@ -326,9 +329,10 @@ pub fn family_greeting(cleaned: &str) -> bool {
     FAMILY_GREETING.is_match(cleaned.trim_start())
 }
 
-/// A short message (at most 12 words) of thanks or acknowledgement: it needs no answer.
-pub fn needs_no_answer(cleaned: &str) -> bool {
-    words(cleaned) <= 12 && NO_ANSWER_NEEDED.is_match(cleaned) && !cleaned.contains('?')
+/// Whether a message asks for an answer: a question mark, or a request ("please", "could you",
+/// "let me know", "confirm"...). Thanks and acknowledgements ("the numbers look fine") do not.
+pub fn asks(cleaned: &str) -> bool {
+    cleaned.contains('?') || REQUEST.is_match(cleaned)
 }
 
 /// A forward (`Fw:`, `Fwd:` subject) with at most 8 words of its own: passing mail on, not writing.
@@ -432,8 +436,10 @@ mod tests {
         for t in ["Mom said you needed it: 2210 W. Dallas St.", "Hi Dana, thanks.", "Dadson Ltd called."] {
             assert!(!family_greeting(t), "{t}");
         }
-        assert!(needs_no_answer("Great, thanks!"));
-        assert!(!needs_no_answer("Thanks. Does the Q2 number include Dayton?"));
+        assert!(!asks("Great, thanks!"));
+        assert!(!asks("Thanks for the call yesterday. The numbers look fine to us now."));
+        assert!(asks("Thanks. Does the Q2 number include Dayton?"));
+        assert!(asks("Please send the test plan before then."));
         assert!(is_bare_forward(Some("FW: Power Trading Needs"), "FYI"));
         assert!(!is_bare_forward(Some("Re: Power Trading Needs"), ""));
         assert!(!is_bare_forward(Some("Fwd: notes"), "Here are the notes from Tuesday, with my comments on the second page."));

@@ -17,6 +17,8 @@ pub const RECENCY_DAYS: f64 = 180.0;
 pub const FULL_PER_MONTH: f64 = 8.0;
 /// Breadth is full at this many contacts (one contact: 0).
 pub const FULL_CONTACTS: usize = 5;
+/// Reciprocity counts fully from this many threads on.
+pub const FULL_RECIPROCITY_THREADS: usize = 3;
 /// Depth is full at this many two-way threads.
 pub const FULL_TWO_WAY: usize = 5;
 
@@ -61,9 +63,10 @@ pub struct StrengthInput {
     /// 365, or since the first contact when shorter).
     pub messages_365: usize,
     pub span_days: i64,
-    /// we_answered_share and they_answered_share, when known.
+    /// we_answered_share and they_answered_share, when known, and the threads they rest on.
     pub we_answered: Option<f64>,
     pub they_answered: Option<f64>,
+    pub reciprocity_threads: usize,
     pub active_contacts: usize,
     pub two_way_threads: usize,
     /// A meeting, a call that happened in the last 365 days.
@@ -75,8 +78,9 @@ pub struct StrengthInput {
 ///          + 10 × channel mix, each part 0–1:
 /// - recency = 1 − min(days since the last message, call or meeting, 180) / 180;
 /// - frequency = min(messages a month over the last 365 days, 8) / 8;
-/// - reciprocity = the mean of the known shares: their threads we answered, our threads they
-///   answered (0 when neither is known);
+/// - reciprocity = the mean of the known shares (their threads we answered, our threads they
+///   answered; 0 when neither is known) × min(threads they rest on, 3) / 3, so that one thread
+///   never makes a relationship;
 /// - breadth = min(contacts active in the last 365 days − 1, 4) / 4;
 /// - depth = min(two-way threads in the last 365 days, 5) / 5;
 /// - channel mix = 0.5 for a meeting and 0.5 for a call that happened in the last 365 days.
@@ -85,7 +89,8 @@ pub fn strength(i: &StrengthInput) -> Strength {
     let per_month = i.messages_365 as f64 * 30.0 / i.span_days.clamp(30, 365) as f64;
     let frequency = per_month.min(FULL_PER_MONTH) / FULL_PER_MONTH;
     let known: Vec<f64> = i.we_answered.into_iter().chain(i.they_answered).collect();
-    let reciprocity = if known.is_empty() { 0.0 } else { known.iter().sum::<f64>() / known.len() as f64 };
+    let confidence = i.reciprocity_threads.min(FULL_RECIPROCITY_THREADS) as f64 / FULL_RECIPROCITY_THREADS as f64;
+    let reciprocity = if known.is_empty() { 0.0 } else { known.iter().sum::<f64>() / known.len() as f64 * confidence };
     let breadth = (i.active_contacts.saturating_sub(1).min(FULL_CONTACTS - 1)) as f64 / (FULL_CONTACTS - 1) as f64;
     let depth = i.two_way_threads.min(FULL_TWO_WAY) as f64 / FULL_TWO_WAY as f64;
     let channel_mix = 0.5 * f64::from(u8::from(i.met)) + 0.5 * f64::from(u8::from(i.called));
@@ -156,9 +161,11 @@ pub struct ReasonInput {
     /// Threads we started in each period, and how many of them they answered.
     pub ours_last_90: (usize, usize),
     pub ours_prev_90: (usize, usize),
-    /// In the last 90 days: complaints from them, their other negative messages, our flagged
-    /// messages; and their messages waiting for an answer now (with how many are complaints).
+    /// In the last 90 days: complaints from them (and of those, answered without an apology),
+    /// their other negative messages, our flagged messages; and their messages waiting for an
+    /// answer now.
     pub complaints: usize,
+    pub unapologised: usize,
     pub negative: usize,
     pub flagged: usize,
     pub unanswered: usize,
@@ -181,7 +188,8 @@ pub struct ReasonInput {
 ///    started, and the share they answered down at least 34 points (40 × the drop); the larger.
 /// 2. **issue** — in the last 90 days a complaint from them, or a message of theirs unanswered
 ///    now, or together at least 2 negative messages from them and flagged messages from us:
-///    15 per complaint + 10 per unanswered message + 5 per negative or flagged message, at most 40.
+///    20 per complaint (+10 when we answered it without an apology) + 10 per unanswered message
+///    + 5 per negative or flagged message, at most 40.
 /// 3. **big_project** — at least 8 messages in the last 90 days and at least twice the 90 before;
 ///    or at least 4 contacts active in the last 90 days and twice the 90 before: 25.
 /// 4. **long_unseen** — known for at least 365 days (first to last contact), in contact in the
@@ -228,7 +236,8 @@ pub fn reasons(i: &ReasonInput) -> Vec<Reason> {
     if i.complaints > 0 || i.unanswered > 0 || signals >= 2 {
         let mut parts = Vec::new();
         if i.complaints > 0 {
-            parts.push(plural(i.complaints, "complaint"));
+            let unapologised = if i.unapologised > 0 { format!(" ({} answered without an apology)", i.unapologised) } else { String::new() };
+            parts.push(format!("{}{unapologised}", plural(i.complaints, "complaint")));
         }
         if i.unanswered > 0 {
             parts.push(format!("{} unanswered", plural(i.unanswered, "message")));
@@ -239,14 +248,17 @@ pub fn reasons(i: &ReasonInput) -> Vec<Reason> {
         if i.flagged > 0 {
             parts.push(format!("{} from us", plural(i.flagged, "flagged message")));
         }
-        let points = (15 * i.complaints + 10 * i.unanswered + 5 * signals).min(40) as f64;
+        let points = (20 * i.complaints + 10 * i.unapologised + 10 * i.unanswered + 5 * signals).min(40) as f64;
         out.push(Reason {
             code: ReasonCode::Issue,
             points,
             text: format!("working through an issue: {}", parts.join(", ")),
             evidence: vec![format!(
-                "last 90 days: {} complaints, {} negative messages from them, {} flagged from us; {} waiting for an answer now",
-                i.complaints, i.negative, i.flagged, i.unanswered
+                "last 90 days: {}, {} from them, {} from us; {} waiting for an answer now",
+                plural(i.complaints, "complaint"),
+                plural(i.negative, "negative message"),
+                plural(i.flagged, "flagged message"),
+                i.unanswered
             )],
         });
     }
@@ -317,6 +329,7 @@ mod tests {
             span_days: 365,
             we_answered: Some(1.0),
             they_answered: Some(0.5),
+            reciprocity_threads: 6,
             active_contacts: 3,
             two_way_threads: 4,
             met: true,
@@ -328,6 +341,8 @@ mod tests {
         assert_eq!(stage(s.score), Stage::Engaged);
         let one = strength(&StrengthInput { days_since_contact: Some(400), messages_365: 0, span_days: 1, active_contacts: 1, ..Default::default() });
         assert_eq!((one.score, stage(one.score)), (0.0, Stage::Acquaintance));
+        let thin = strength(&StrengthInput { they_answered: Some(1.0), reciprocity_threads: 1, ..Default::default() });
+        assert_eq!(thin.reciprocity, 0.333, "one answered thread is a third of the part");
     }
 
     #[test]
@@ -354,7 +369,9 @@ mod tests {
         assert_eq!((r[0].code, r[0].points), (ReasonCode::Dipped, 30.0));
         assert!(reasons(&ReasonInput { flagged: 1, ..base.clone() }).is_empty(), "one flagged message is no issue");
         let r = reasons(&ReasonInput { complaints: 1, unanswered: 1, flagged: 1, ..base.clone() });
-        assert_eq!((r[0].code, r[0].points), (ReasonCode::Issue, 30.0));
+        assert_eq!((r[0].code, r[0].points), (ReasonCode::Issue, 35.0));
+        let r = reasons(&ReasonInput { complaints: 1, unapologised: 1, ..base.clone() });
+        assert_eq!((r[0].points, r[0].text.as_str()), (30.0, "working through an issue: 1 complaint (1 answered without an apology)"));
         let r = reasons(&ReasonInput { last_90: 9, prev_90: 3, ..base.clone() });
         assert_eq!((r[0].code, r[0].points), (ReasonCode::BigProject, 25.0));
         let r = reasons(&ReasonInput { first_contact: Some(400), last_contact: Some(990), last_touch: Some(700), ..base.clone() });
@@ -365,7 +382,7 @@ mod tests {
 
     #[test]
     fn need_weighs_points_by_strength() {
-        let r = reasons(&ReasonInput { as_of: 1000, unseen_days: 180, complaints: 2, ..Default::default() });
+        let r = reasons(&ReasonInput { as_of: 1000, unseen_days: 180, complaints: 1, unanswered: 1, ..Default::default() });
         assert_eq!(need(&r, 60.0, true).score, 24.0, "30 × 0.8");
         assert_eq!(need(&r, 0.0, true).score, 15.0);
         assert_eq!(need(&[], 90.0, true).score, 0.0);

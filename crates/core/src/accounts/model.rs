@@ -174,6 +174,9 @@ pub enum Status {
     Superseded,
     /// A logged call of zero duration.
     NotConnected,
+    /// A past mention of a call or meeting already counted (from a calendar entry, a call log or
+    /// an earlier mention, at most 3 days before): the same one, counted once.
+    Duplicate,
 }
 
 impl Status {
@@ -186,6 +189,7 @@ impl Status {
             Status::Declined => "declined",
             Status::Superseded => "superseded",
             Status::NotConnected => "not_connected",
+            Status::Duplicate => "duplicate",
         }
     }
 }
@@ -596,8 +600,8 @@ impl Exclusion {
 
     pub fn label(self) -> &'static str {
         match self {
-            Exclusion::Mapped => "excluded by the mapping file",
-            Exclusion::OwnAddress => "our own addresses",
+            Exclusion::Mapped => "mapping file",
+            Exclusion::OwnAddress => "own addresses",
             Exclusion::Family => "family",
             Exclusion::Automated => "lists and automated",
             Exclusion::MassMail => "mass mail only",

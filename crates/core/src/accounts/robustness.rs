@@ -112,7 +112,7 @@ fn check_evidence(ics: &str, text: &str, sentences: &[std::ops::Range<usize>], d
     }
     let _ = mentions::apology(text, sentences);
     let _ = mentions::thanks(text, sentences);
-    let _ = (mentions::family_greeting(text), mentions::needs_no_answer(text), mentions::is_bare_forward(Some(text), text), mentions::intent(text));
+    let _ = (mentions::family_greeting(text), mentions::asks(text), mentions::is_bare_forward(Some(text), text), mentions::intent(text));
     let _ = (exclude::name_of_display(text), exclude::name_of_local(text), exclude::letters(text), exclude::automated_address(text));
     let _ = normalize_subject(text);
     let _ = domain::registrable_domain(text);

@@ -175,8 +175,16 @@ fn in_last(day: i64, as_of: i64, n: i64) -> bool {
     day <= as_of && day > as_of - n
 }
 
-fn first_sentence(m: &Message) -> String {
-    let s = m.sentences.iter().filter_map(|r| m.cleaned.get(r.clone())).find(|s| !s.trim().is_empty()).unwrap_or(m.cleaned.as_str());
+/// A greeting or a bare name on its own ("Hi Sam,", "Raj,"): not what a message says.
+fn is_salutation(s: &str) -> bool {
+    let s = s.trim();
+    s.split_whitespace().count() <= 3 && (s.ends_with(',') || s.ends_with(':') || !s.contains(|c: char| c.is_ascii_punctuation()))
+}
+
+/// The first sentence that says something (greetings skipped), on one line.
+pub(crate) fn first_sentence(m: &Message) -> String {
+    let all: Vec<&str> = m.sentences.iter().filter_map(|r| m.cleaned.get(r.clone())).filter(|s| !s.trim().is_empty()).collect();
+    let s = all.iter().find(|s| !is_salutation(s)).or(all.first()).copied().unwrap_or(m.cleaned.as_str());
     crate::text::one_line(s, 200)
 }
 
@@ -267,7 +275,8 @@ pub fn analyse(msgs: &[&Message], cx: &Context<'_>) -> ThreadFacts {
                 }
             }
         }
-        if let Some(&w) = waiting.iter().find(|&&i| !mentions::needs_no_answer(&msgs[i].cleaned)) {
+        let needs_answer = |m: &Message| mentions::asks(&m.cleaned) || mentions::complaint(&m.cleaned, &m.sentences, m.verdict.as_ref().map(|v| v.tone.negative)).is_some();
+        if let Some(&w) = waiting.iter().find(|&&i| needs_answer(msgs[i])) {
             let m = msgs[w];
             // Answered outside the thread: anything we wrote to its sender afterwards.
             let later = msgs.iter().any(|o| {

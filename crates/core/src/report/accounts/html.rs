@@ -5,7 +5,7 @@
 //! chart for each ranked account, and what was excluded and why.
 use std::fmt::Write as _;
 
-use super::{headline, pct, plural, touch};
+use super::{headline, pct, plural, reason_detail, touch};
 use crate::accounts::{Account, Evidence, MessageRef, MonthRow, Report, Verdict};
 use crate::report::escape_html as escape;
 
@@ -188,7 +188,7 @@ fn card(h: &mut String, rep: &Report, a: &Account) {
     );
     h.push_str("<ul class=\"reasons\">");
     for r in &a.reasons {
-        let _ = write!(h, "<li><span class=\"reason {}\">{}</span>{} <span class=\"muted\">({})</span></li>", r.code.as_str(), escape(r.code.label()), escape(&r.text), escape(&r.evidence.join("; ")));
+        let _ = write!(h, "<li><span class=\"reason {}\">{}</span>{} <span class=\"muted\">({})</span></li>", r.code.as_str(), escape(r.code.label()), escape(reason_detail(r)), escape(&r.evidence.join("; ")));
     }
     h.push_str("</ul>");
     let _ = write!(h, "<div class=\"charts\">{}</div>", month_chart("volume", &format!("Messages by month with {}", a.account), &a.months, 460.0));
@@ -282,7 +282,7 @@ pub fn render(rep: &Report) -> String {
                 a.map(|a| format!("{} sent, {} received{}", a.emails.sent_window, a.emails.received_window, if n.verdict == Verdict::EmailOnly { ", email only" } else { "" })).unwrap_or_default()
             );
             for r in &n.reasons {
-                let _ = write!(h, "<li><span class=\"reason {}\">{}</span>{}</li>", r.code.as_str(), escape(r.code.label()), escape(&r.text));
+                let _ = write!(h, "<li><span class=\"reason {}\">{}</span>{}</li>", r.code.as_str(), escape(r.code.label()), escape(reason_detail(r)));
             }
             h.push_str("</ul></td></tr>");
         }

@@ -34,6 +34,11 @@ pub(crate) fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
+/// A reason's words without its heading ("working through an issue: 1 complaint" → "1 complaint").
+pub(crate) fn reason_detail(r: &crate::accounts::Reason) -> &str {
+    r.text.split_once(": ").map_or(r.text.as_str(), |(_, rest)| rest)
+}
+
 pub(crate) fn touch(e: Option<&Evidence>) -> String {
     e.map(|e| format!("{} {}", e.date, e.channel.as_str())).unwrap_or_else(|| "never".into())
 }
@@ -52,9 +57,13 @@ pub(crate) fn headline(rep: &Report) -> Vec<String> {
     let excluded = if by_reason.is_empty() {
         "nothing excluded".to_string()
     } else {
-        format!("{} excluded ({})", s.excluded, by_reason.iter().map(|(r, n)| format!("{n} {}", r.label())).collect::<Vec<_>>().join(", "))
+        format!("{} not customers ({})", s.excluded, by_reason.iter().map(|(r, n)| format!("{}: {n}", r.label())).collect::<Vec<_>>().join(", "))
     };
-    let people = if s.people > 0 { format!(" ({} of them people at free-mail addresses)", s.people) } else { String::new() };
+    let people = match s.people {
+        0 => String::new(),
+        1 => ", 1 of them a person at a free-mail address".to_string(),
+        n => format!(", {n} of them people at free-mail addresses"),
+    };
     vec![
         format!("{} customer accounts{people}; {excluded}.", s.accounts),
         format!(
