@@ -316,7 +316,7 @@ pub fn complaint<'a>(cleaned: &'a str, sentences: &[std::ops::Range<usize>], neg
 pub const COMPLAINT_NEGATIVE: f32 = 0.5;
 /// A complaint phrase in a message the tone model rates below this is not a complaint ("thanks
 /// for the refund!").
-pub const PHRASE_NEGATIVE: f32 = 0.25;
+pub const PHRASE_NEGATIVE: f32 = 0.1;
 
 /// The first sentence that apologises or acknowledges ("sorry", "we apologise", "you're right",
 /// "thanks for letting us know", "I understand your frustration"...).

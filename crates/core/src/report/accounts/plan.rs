@@ -25,18 +25,29 @@ fn text(s: &str) -> String {
     out
 }
 
-/// One content line, folded at 75 octets (never inside a character), ending in CRLF.
+/// One content line, folded at 75 octets (never inside a character, and never next to a space,
+/// which some readers trim when they unfold), ending in CRLF.
 fn line(out: &mut String, content: &str) {
-    let mut width = 0;
+    let mut cur = String::new();
+    let mut limit = 75;
     for c in content.chars() {
-        let n = c.len_utf8();
-        if width + n > 75 {
+        if cur.len() + c.len_utf8() > limit {
+            let mut split = cur.len();
+            let next_is_space = |at: usize, cur: &str| cur[at..].chars().next().map_or(c.is_whitespace(), char::is_whitespace);
+            while split > 0 && (cur[..split].ends_with(char::is_whitespace) || next_is_space(split, &cur)) && cur.len() - split < 20 {
+                split = cur[..split].char_indices().next_back().map_or(0, |(i, _)| i);
+            }
+            if split == 0 {
+                split = cur.len();
+            }
+            out.push_str(&cur[..split]);
             out.push_str("\r\n ");
-            width = 1;
+            cur = cur[split..].to_string();
+            limit = 74;
         }
-        out.push(c);
-        width += n;
+        cur.push(c);
     }
+    out.push_str(&cur);
     out.push_str("\r\n");
 }
 
@@ -115,6 +126,14 @@ mod tests {
             assert!(l.len() <= 75, "{} octets: {l}", l.len());
         }
         assert_eq!(s.replace("\r\n ", "").trim_end(), format!("DESCRIPTION:{}", "王小明".repeat(40)));
+        let words = "DESCRIPTION:".to_string() + &"ab cd ".repeat(40);
+        let mut s = String::new();
+        line(&mut s, words.trim_end());
+        for l in s.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(l.len() <= 75 && !l.ends_with(' ') && !l.trim_start_matches(' ').is_empty(), "{l:?}");
+        }
+        assert!(s.split("\r\n").skip(1).filter(|l| !l.is_empty()).all(|l| l.starts_with(' ') && !l.starts_with("  ")), "{s}");
+        assert_eq!(s.replace("\r\n ", "").trim_end(), words.trim_end());
         assert_eq!(text("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
     }
 
