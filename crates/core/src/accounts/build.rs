@@ -428,7 +428,7 @@ fn period(msgs: &[&Message], pred: impl Fn(i64) -> bool) -> Period {
 }
 
 /// The account's addresses among a message's parties.
-fn parties_of<'m>(m: &'m Message, contacts: &BTreeSet<String>) -> Vec<String> {
+fn parties_of(m: &Message, contacts: &BTreeSet<String>) -> Vec<String> {
     let mut v: Vec<String> = if m.is_sent() {
         m.recipients.iter().map(|r| r.trim().to_ascii_lowercase()).filter(|r| contacts.contains(r)).collect()
     } else {

@@ -63,7 +63,7 @@ fn month_chart(class: &str, label: &str, months: &[MonthRow], width: f64) -> Str
     // The y axis: ticks at 0, half and the top, with grid lines.
     let _ = write!(svg, "<g class=\"y-axis\"><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{:.1}\" stroke=\"#57606a\"/>", top + plot_h);
     let mut ticks = vec![0, ymax];
-    if ymax % 2 == 0 && ymax > 1 {
+    if ymax.is_multiple_of(2) && ymax > 1 {
         ticks.insert(1, ymax / 2);
     }
     for t in ticks {
