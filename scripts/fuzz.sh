@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz rapport's parse → clean → rules pipeline with cargo-fuzz (libFuzzer). See fuzz/README.md.
+# Fuzz rapport's parse → clean → rules pipeline and the accounts evidence with cargo-fuzz
+# (libFuzzer). See fuzz/README.md.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET]   fuzz TARGET (default parse_clean) for SECONDS (default 600)
 #   scripts/fuzz.sh replay               run every committed reproducer in fuzz/regressions/ once
@@ -22,7 +23,7 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 SANITIZER="${FUZZ_SANITIZER:-address}"
 NICE="${FUZZ_NICE:-10}"
-TARGETS=(parse_clean mbox)
+TARGETS=(parse_clean mbox accounts_evidence)
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     echo "fuzz.sh: installing cargo-fuzz" >&2
@@ -44,10 +45,27 @@ seed_name() {
     printf 'seed-%s' "$(printf '%s' "$rel" | tr -c 'A-Za-z0-9._-' '_')"
 }
 
+# The accounts evidence starts from the accounts fixtures: calendar files, call logs, mapping
+# files and mail both ways (the target reads calendar text, then message text after a NUL byte).
+accounts_fixtures() {
+    local d
+    for d in tests/fixtures/accounts examples/sample-received/cur; do
+        [ -d "$ROOT/$d" ] && find "$ROOT/$d" -type f ! -name '.*' -size -262144c
+    done | LC_ALL=C sort
+}
+
 seed() {
     local target=$1 dir="$FUZZ/corpus/$1" f n=0
     mkdir -p "$dir"
+    if [ "$target" = accounts_evidence ]; then
+        while IFS= read -r f; do
+            cp "$f" "$dir/$(seed_name "$f")"
+            { cat "$ROOT/tests/fixtures/accounts/calendar.ics"; printf '\0'; cat "$f"; } >"$dir/$(seed_name "$f").pair"
+            n=$((n + 1))
+        done < <(accounts_fixtures)
+    fi
     while IFS= read -r f; do
+        [ "$target" = accounts_evidence ] && break
         case $target in
             parse_clean)
                 cp "$f" "$dir/$(seed_name "$f")"

@@ -50,7 +50,7 @@ expect 0 "accounts as of a day, to HTML" -- $bin accounts --state "$tmp/audit.sq
 cp "$tmp/accounts.html" "$tmp/out"; contains out "<svg" "the accounts HTML has its charts"
 printf 'date,contact,duration\n2026-11-02,marc@bluefin.io,15\n' > "$tmp/calls.csv"
 expect 0 "accounts over a maildir with a call log, as JSON" -- $bin accounts "$tmp/Maildir/.Sent" --state "$tmp/acc.sqlite3" --calls "$tmp/calls.csv" --format json
-contains out '"schema": 1' "the accounts JSON has its schema version"
+contains out '"schema": 2' "the accounts JSON has its schema version"
 expect 0 "audit to a self-contained HTML report" -- $bin audit --format html -o "$tmp/audit.html"
 cp "$tmp/audit.html" "$tmp/out"; contains out "flagged-row" "the HTML report lists the flagged messages"
 expect 0 "the check latency benchmark" -- cargo bench --locked --bench check_latency -- --runs 3

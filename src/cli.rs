@@ -230,10 +230,11 @@ pub struct AccountsArgs {
     /// $XDG_STATE_HOME/rapport/state.sqlite3.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// The report's day (inclusive, UTC): YYYY-MM-DD, `today` (the default) or `latest` (the
-    /// date of the newest audited message).
-    #[arg(long, value_name = "DATE", default_value = "today")]
-    pub as_of: String,
+    /// The report's day (inclusive, UTC): YYYY-MM-DD, `today`, or `latest` (the date of the
+    /// newest audited message). Default: `latest` when PATHs (or the sample) are read, since mail
+    /// files are a snapshot; `today` for a --state alone.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Days the verdicts look back over: an account is email-only when it had email and no call
     /// or meeting in them.
     #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -259,9 +260,27 @@ pub struct AccountsArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Accounts the table lists under "most need a call or a visit" (JSON, CSV and HTML list all).
+    /// Accounts the table lists under "most need a call or a visit" (JSON, CSV and HTML list all),
+    /// and the accounts the --plan file holds.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// Also write an iCalendar file with one event for each of the top N accounts to call or
+    /// visit, on the business days after the report's day, with the reasons; ready to import.
+    #[arg(long, value_name = "FILE.ics")]
+    pub plan: Option<PathBuf>,
+    /// A message to more than this many external recipients is mass mail: it creates no account.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub mass_mail: u32,
+    /// A customer needs at least this many messages (either way), or a call or meeting that
+    /// happened; accounts with less are listed as excluded.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub min_messages: u32,
+    /// A customer message with no answer after this many business days is listed as unanswered.
+    #[arg(long, value_name = "DAYS", default_value_t = 2)]
+    pub unanswered_days: u32,
+    /// "Known for a long time but not seen": no call or meeting in this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 180)]
+    pub unseen_days: u32,
     /// Messages over this size are reported as errors, not read (when auditing PATHs).
     #[arg(long, default_value_t = rapport_core::source::DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: u64,

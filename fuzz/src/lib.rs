@@ -5,6 +5,8 @@
 //! ranges). A failed `assert!` is a bug in rapport, not in the harness.
 use std::ops::Range;
 
+pub mod accounts;
+
 use rapport::clean::{clean, CleanText};
 use rapport::findings::Finding;
 use rapport::parse::{parse, MAX_TEXT_BYTES};
@@ -19,10 +21,7 @@ const MESSAGE_LEVEL: &[&str] = &["R103"];
 
 /// Treat `data` as one raw message: parse it, then clean and check its body.
 pub fn check_raw_mail(data: &[u8]) {
-    let raw = RawMail {
-        origin: SourceRef::Text { label: "fuzz".into() },
-        bytes: data.to_vec(),
-    };
+    let raw = RawMail::new(SourceRef::Text { label: "fuzz".into() }, data.to_vec());
     check_raw(&raw);
 }
 

@@ -79,7 +79,8 @@ fn unescape(v: &str) -> String {
 
 fn mailto(v: &str) -> String {
     let v = v.trim();
-    let v = if v.len() >= 7 && v[..7].eq_ignore_ascii_case("mailto:") { &v[7..] } else { v };
+    // Compare bytes: a value may start with a multi-byte character ("王小明@x.cn").
+    let v = if v.as_bytes().get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"mailto:")) { &v[7..] } else { v };
     v.trim().to_ascii_lowercase()
 }
 
@@ -191,6 +192,15 @@ ATTENDEE;CN=\"Raman, Priya\";PARTSTAT=NEEDS-ACTION:MAILTO:Priya.Raman@acme-robot
         assert!(parse(&status).unwrap()[0].not_counted().unwrap().contains("STATUS:CANCELLED"));
         let declined = INVITE.replace("METHOD:REQUEST", "METHOD:REPLY").replace("NEEDS-ACTION", "DECLINED").replace("ACCEPTED", "DECLINED");
         assert!(parse(&declined).unwrap()[0].not_counted().unwrap().contains("declined"));
+    }
+
+    #[test]
+    fn multi_byte_attendees_do_not_panic() {
+        // `mailto()` used to slice the first 7 bytes, inside 王 (issue 11).
+        let ics = "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nUID:x\nDTSTART:20261006\nATTENDEE:王小明@x.cn\nORGANIZER:é\nATTENDEE;CN=Ünal:MAILTO:ünal@x.de\nEND:VEVENT\nEND:VCALENDAR\n";
+        let e = &parse(ics).unwrap()[0];
+        assert_eq!(e.attendees.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(), ["ünal@x.de", "王小明@x.cn"], "sorted");
+        assert_eq!(e.organizer.as_deref(), Some("é"));
     }
 
     #[test]

@@ -35,6 +35,9 @@ const FREE_MAIL: &[&str] = &[
     "comcast.net", "verizon.net", "att.net", "sbcglobal.net", "bellsouth.net", "cox.net", "charter.net", "earthlink.net",
     "juno.com", "netzero.net", "netzero.com", "prodigy.net", "mindspring.com", "rr.com", "alltel.net", "home.com",
     "excite.com", "lycos.com", "usa.net", "myairmail.com", "surffree.com", "flash.net", "centurytel.net",
+    "attbi.com", "cs.com", "compuserve.com", "swbell.net", "pacbell.net", "ameritech.net", "snet.net", "ev1.net", "pdq.net",
+    "netscape.net", "optonline.net", "frontiernet.net", "windstream.net", "bigpond.com", "shaw.ca", "rogers.com",
+    "sympatico.ca",
 ];
 
 /// Providers with a domain per country (`yahoo.co.uk`, `hotmail.fr`, `gmx.ch`...): free mail

@@ -23,6 +23,11 @@
 //! A domain covers its subdomains (`acme.de` maps `eu.acme.de`); the most specific entry wins,
 //! and an address entry beats any domain entry. The same domain or address given to two accounts
 //! is an error.
+//!
+//! The file also forces addresses in or out of the customers: a mapped address is a customer
+//! whatever the mail says (even one that looks like our own or an automated one), and the
+//! account name `-` (CSV) or an `[[exclude]]` table (TOML, with `domains` and `addresses`)
+//! excludes them (`excluded[].reason: "mapped"`).
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -38,11 +43,25 @@ pub struct Mapping {
     pub names: BTreeSet<String>,
 }
 
+/// The account name that excludes what it maps.
+pub const EXCLUDE: &str = "-";
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TomlFile {
     #[serde(default)]
     account: Vec<TomlAccount>,
+    #[serde(default)]
+    exclude: Vec<TomlExclude>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlExclude {
+    #[serde(default)]
+    domains: Vec<String>,
+    #[serde(default)]
+    addresses: Vec<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -100,13 +119,18 @@ impl Mapping {
         let file: TomlFile = toml::from_str(text).map_err(|e| AccountsError::File {
             path: label.to_string(),
             message: format!(
-                "not a valid mapping file: {}. Expected [[account]] tables with name, domains and addresses",
+                "not a valid mapping file: {}. Expected [[account]] tables with name, domains and addresses (and [[exclude]] tables with domains and addresses)",
                 e.message()
             ),
         })?;
         let mut m = Mapping::default();
-        for a in &file.account {
-            let bad = |message: String| AccountsError::File { path: label.to_string(), message: format!("account {:?}: {message}", a.name) };
+        let excluded = file.exclude.iter().map(|e| TomlAccount { name: EXCLUDE.into(), domains: e.domains.clone(), addresses: e.addresses.clone() });
+        let accounts: Vec<TomlAccount> = file.account.into_iter().chain(excluded).collect();
+        for a in &accounts {
+            let bad = |message: String| AccountsError::File {
+                path: label.to_string(),
+                message: if a.name == EXCLUDE { format!("[[exclude]]: {message}") } else { format!("account {:?}: {message}", a.name) },
+            };
             if a.domains.is_empty() && a.addresses.is_empty() {
                 return Err(bad("it has neither domains nor addresses".into()));
             }
@@ -150,8 +174,15 @@ impl Mapping {
                 map.insert(key, name.to_string());
             }
         }
-        self.names.insert(name.to_string());
+        if name != EXCLUDE {
+            self.names.insert(name.to_string());
+        }
         Ok(())
+    }
+
+    /// Whether the file excludes this address (the account name `-`, or `[[exclude]]`).
+    pub fn excludes(&self, address: &str, domain: &str) -> bool {
+        self.lookup(address, domain) == Some(EXCLUDE)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -161,6 +192,10 @@ impl Mapping {
     /// The account of an address: its own entry, else the most specific domain entry covering
     /// its domain.
     pub fn account_for(&self, address: &str, domain: &str) -> Option<&str> {
+        self.lookup(address, domain).filter(|n| *n != EXCLUDE)
+    }
+
+    fn lookup(&self, address: &str, domain: &str) -> Option<&str> {
         if let Some(n) = self.addresses.get(address) {
             return Some(n);
         }
@@ -193,6 +228,23 @@ mod tests {
         }
         assert_eq!(csv.domains, toml.domains);
         assert_eq!(csv.addresses, toml.addresses);
+    }
+
+    #[test]
+    fn forcing_out() {
+        let csv = Mapping::parse_csv("account,domain_or_address\nAcme,acme.com\n-,noreply@acme.com\n-,family.example\n", "m.csv").unwrap();
+        let toml = Mapping::parse_toml(
+            "[[account]]\nname = \"Acme\"\ndomains = [\"acme.com\"]\n[[exclude]]\naddresses = [\"noreply@acme.com\"]\ndomains = [\"family.example\"]\n",
+            "m.toml",
+        )
+        .unwrap();
+        for m in [&csv, &toml] {
+            assert!(m.excludes("noreply@acme.com", "acme.com"));
+            assert_eq!(m.account_for("noreply@acme.com", "acme.com"), None);
+            assert_eq!(m.account_for("ann@acme.com", "acme.com"), Some("Acme"));
+            assert!(m.excludes("mum@family.example", "family.example"));
+            assert_eq!(m.names.iter().collect::<Vec<_>>(), ["Acme"]);
+        }
     }
 
     #[test]

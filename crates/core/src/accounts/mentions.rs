@@ -238,6 +238,108 @@ pub fn intent(cleaned: &str) -> Intent {
     Intent::CheckIn
 }
 
+/// A customer's complaint, in their words: disappointment, something wrong or late, waiting,
+/// asking for a refund or to cancel, escalating.
+static COMPLAINT: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?ix)
+        \b(?:disappoint(?:ed|ing|ment)|unacceptable|frustrat(?:ed|ing|ion)|unhappy|not\s+(?:happy|satisfied|acceptable|good\s+enough)
+          |dissatisfied|complain(?:t|ts|ing|ed)?|outrageous|ridiculous|appalling|terrible|awful|poor\s+(?:service|quality|communication)
+          |still\s+(?:haven'?t|have\s+not|hasn'?t|has\s+not|not|no|waiting|missing)|(?:have|has)n'?t\s+(?:received|arrived|heard)
+          |never\s+(?:received|arrived|heard\s+back|got)|no\s+one\s+(?:has\s+)?(?:replied|responded|answered|got\s+back|called)
+          |(?:nobody|no-one)\s+(?:has\s+)?(?:replied|responded|answered|got\s+back|called)
+          |(?:was|were|is|are|arrived|came)\s+(?:\w+\s+){0,2}?(?:damaged|broken|wrong|defective|missing|late|faulty)
+          |refund|(?:cancel|terminate)\s+(?:our|my|the)\s+(?:order|contract|account|subscription)
+          |(?:third|fourth|fifth)\s+time|escalat(?:e|ing|ed)|what\s+is\s+going\s+on)\b",
+    )
+    .unwrap()
+});
+
+/// Problem words: with a clearly negative tone, a message that reports a problem is a complaint.
+static PROBLEM: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"(?i)\b(?:issues?|problems?|late|delay(?:s|ed)?|wrong|broken|damaged|missing|errors?|mistakes?|again|never|still)\b").unwrap()
+});
+
+/// An apology or an acknowledgement in our answer.
+static APOLOGY: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?ix)
+        \b(?:sorry|apolog\w*|regret|my\s+(?:mistake|fault|error|bad)|our\s+(?:mistake|fault|error)
+          |we\s+(?:dropped\s+the\s+ball|messed\s+up|got\s+(?:this|it|that)\s+wrong|let\s+you\s+down)
+          |(?:i|we)\s+(?:completely\s+|fully\s+)?understand\s+(?:your|the|how|why)
+          |thank(?:s|\s+you)\s+(?:for\s+)?(?:letting\s+(?:me|us)\s+know|flagging|raising|pointing|your\s+patience|bearing\s+with)
+          |you(?:'re|\s+are)\s+(?:absolutely\s+|quite\s+)?right|i\s+hear\s+you|(?:should|shouldn'?t)\s+(?:not\s+)?have\s+happened
+          |take\s+(?:full\s+)?responsibility|acknowledge)\b",
+    )
+    .unwrap()
+});
+
+/// A greeting to a family member ("Hey Mom and Dad,", "Hi Dad").
+static FAMILY_GREETING: Lazy<Regex> = Lazy::new(|| {
+    let who = r"(?:mom|mommy|mum|mummy|dad|daddy|mother|father|grandma|grandpa|granny|nana|grandmother|grandfather)";
+    Regex::new(&format!(r"(?i)^\W*(?:(?:hi|hey|hello|dear)\s+)?{who}(?:\s+(?:and|&)\s+{who})?\s*(?:[,:!.\n-]|$)")).unwrap()
+});
+
+/// A request: a message with one (or a question mark) asks for an answer.
+static REQUEST: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?i)\b(?:please|pls|kindly|could\s+you|can\s+you|would\s+you|will\s+you|let\s+(?:me|us)\s+know|get\s+back\s+to|need\s+(?:you|your|an?\s+(?:answer|reply|update))|waiting\s+for|when\s+will|confirm|advise)\b",
+    )
+    .unwrap()
+});
+
+static FORWARD_SUBJECT: Lazy<Regex> = Lazy::new(|| Regex::new(r"(?i)^\s*(?:fw|fwd|tr|wg)\s*:").unwrap());
+
+fn words(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+/// The sentence that makes a message a complaint: one with a complaint phrase; or, when the tone
+/// model rates the message clearly negative (`negative` ≥ [`COMPLAINT_NEGATIVE`]), the first one
+/// naming a problem.
+pub fn complaint<'a>(cleaned: &'a str, sentences: &[std::ops::Range<usize>], negative: Option<f32>) -> Option<&'a str> {
+    let mut all = sentences.iter().filter_map(|r| cleaned.get(r.clone()));
+    if negative.is_none_or(|n| n >= PHRASE_NEGATIVE) {
+        if let Some(s) = all.clone().find(|s| COMPLAINT.is_match(s)) {
+            return Some(s);
+        }
+    }
+    if negative.is_some_and(|n| n >= COMPLAINT_NEGATIVE) {
+        return all.find(|s| PROBLEM.is_match(s));
+    }
+    None
+}
+
+/// How negative (the tone model's `negative`, 0–1) a message naming a problem must be to count
+/// as a complaint without a complaint phrase; and a message from them at least this negative is a
+/// "negative reply".
+pub const COMPLAINT_NEGATIVE: f32 = 0.5;
+/// A complaint phrase in a message the tone model rates below this is not a complaint ("thanks
+/// for the refund!").
+pub const PHRASE_NEGATIVE: f32 = 0.1;
+
+/// The first sentence that apologises or acknowledges ("sorry", "we apologise", "you're right",
+/// "thanks for letting us know", "I understand your frustration"...).
+pub fn apology<'a>(cleaned: &'a str, sentences: &[std::ops::Range<usize>]) -> Option<&'a str> {
+    sentences.iter().filter_map(|r| cleaned.get(r.clone())).find(|s| APOLOGY.is_match(s))
+}
+
+/// Whether the text opens by greeting a parent or grandparent.
+pub fn family_greeting(cleaned: &str) -> bool {
+    FAMILY_GREETING.is_match(cleaned.trim_start())
+}
+
+/// Whether a message asks for an answer: a question mark, or a request ("please", "could you",
+/// "let me know", "confirm"...). Thanks and acknowledgements ("the numbers look fine") do not.
+pub fn asks(cleaned: &str) -> bool {
+    cleaned.contains('?') || REQUEST.is_match(cleaned)
+}
+
+/// A forward (`Fw:`, `Fwd:` subject) with at most 8 words of its own: passing mail on, not writing.
+pub fn is_bare_forward(subject: Option<&str>, cleaned: &str) -> bool {
+    subject.is_some_and(|s| FORWARD_SUBJECT.is_match(s)) && words(cleaned) <= 8
+}
+
 /// One sentence spanning the whole text (for tests and callers without sentence ranges).
 pub fn whole(text: &str) -> Vec<std::ops::Range<usize>> {
     let all = 0..text.len();
@@ -310,6 +412,37 @@ mod tests {
         for text in ["That's your call.", "Call me when you can.", "I'll call the warehouse.", "The phone number is on the invoice.", "Thanks,", "We met the deadline."] {
             assert!(one(text, "2026-10-22").is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn complaints_apologies_and_family() {
+        let c = |t: &str, n: Option<f32>| complaint(t, &whole(t), n).is_some();
+        assert!(c("I am really disappointed with the delivery.", Some(0.6)));
+        assert!(c("We still haven't received the samples.", None));
+        assert!(c("Half of the housings arrived damaged.", Some(0.5)));
+        assert!(c("This is the third time the invoice is wrong.", Some(0.4)));
+        assert!(!c("Thanks for the refund!", Some(0.01)), "a happy message with a complaint word");
+        assert!(c("There is a problem with the seals on the second batch.", Some(0.8)), "clearly negative, naming a problem");
+        assert!(!c("There is a problem with the seals on the second batch.", Some(0.3)));
+        assert!(!c("Could you resend invoice 7731?", Some(0.2)));
+        let a = |t: &str| apology(t, &whole(t)).is_some();
+        for t in ["I'm so sorry about this.", "We apologise for the delay.", "You're right, the invoice was wrong.", "Thanks for letting us know.", "I understand your frustration."] {
+            assert!(a(t), "{t}");
+        }
+        assert!(!a("Please send photos of the housings."));
+        for t in ["Hey Mom and Dad,\nThis is Beth's resume", "Hi Dad, did you get the link?", "Dear Grandma:", "Mom!"] {
+            assert!(family_greeting(t), "{t}");
+        }
+        for t in ["Mom said you needed it: 2210 W. Dallas St.", "Hi Dana, thanks.", "Dadson Ltd called."] {
+            assert!(!family_greeting(t), "{t}");
+        }
+        assert!(!asks("Great, thanks!"));
+        assert!(!asks("Thanks for the call yesterday. The numbers look fine to us now."));
+        assert!(asks("Thanks. Does the Q2 number include Dayton?"));
+        assert!(asks("Please send the test plan before then."));
+        assert!(is_bare_forward(Some("FW: Power Trading Needs"), "FYI"));
+        assert!(!is_bare_forward(Some("Re: Power Trading Needs"), ""));
+        assert!(!is_bare_forward(Some("Fwd: notes"), "Here are the notes from Tuesday, with my comments on the second page."));
     }
 
     #[test]
