@@ -210,8 +210,8 @@ pub(super) fn tls_handshake(cfg: &ImapConfig, mut tcp: TcpStream, deadline: std:
         };
         let _ = tcp.set_read_timeout(Some(wait));
         if let Err(e) = conn.complete_io(&mut tcp) {
-            if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) && std::time::Instant::now() < deadline {
-                continue;
+            if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) && std::time::Instant::now() >= deadline {
+                return Err(setup_deadline_fail(cfg, "negotiating TLS"));
             }
             return Err(tls_fail(cfg, &e));
         }
