@@ -6,8 +6,12 @@ mod bench;
 mod bad_input;
 mod check;
 mod clean;
+mod disk_full;
 mod hooks;
 mod imap;
+mod imap_hostile;
+mod kill;
+mod mbox;
 mod support;
 
 use std::path::PathBuf;

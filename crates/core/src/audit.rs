@@ -262,7 +262,7 @@ fn audit_source(state: &mut State, assessor: &mut Assessor<'_>, input: &mut Inpu
         Err(e) => {
             // This source cannot be read at all (an unreachable server, a refused login): report
             // it and go on with the others.
-            stats.errors.push((name, e.to_string()));
+            stats.errors.push(located(&e, &name));
             return Ok(());
         }
     }
@@ -313,7 +313,9 @@ fn located(e: &IngestError, source: &str) -> (String, String) {
     let location = match e {
         IngestError::MboxJunk { path, .. } | IngestError::Io { path, .. } | IngestError::IsDirectory { path } => path.display().to_string(),
         IngestError::TooLarge { origin, .. } | IngestError::Message { origin, .. } => origin.to_string(),
-        IngestError::Stdin(_) | IngestError::Imap { .. } => source.to_string(),
+        IngestError::Stdin(_) => source.to_string(),
+        // `mailbox: message`, where the source is `imap:mailbox`: the source is the location.
+        IngestError::Imap { message, .. } => return (source.to_string(), message.clone()),
     };
     let text = without_location(&e.to_string(), &location);
     (location, text)
