@@ -71,6 +71,8 @@ pub fn run_limited(mut cmd: Command, address_space: u64) -> Finished {
             Ok(())
         });
     }
+    // Reaped by wait4 below, which also reports its peak memory.
+    #[allow(clippy::zombie_processes)]
     let mut child = cmd.spawn().unwrap();
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();

@@ -40,7 +40,7 @@ fn audit_under_kills(audit: &dyn Fn() -> Command, state: &Path, total: i64, kill
         let committed = count(state, "SELECT count(*) FROM seen WHERE error IS NULL");
         let mut child = audit().stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let started = Instant::now();
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             // During start-up: opening the state, connecting, loading the model.
             std::thread::sleep(Duration::from_millis(rng.next() % 1500));
         } else {

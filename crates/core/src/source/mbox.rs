@@ -308,8 +308,7 @@ impl MboxIter {
         let mut too_large = false;
         let mut digester = Digester::new();
         self.pending_from = false;
-        loop {
-            let Some(reader) = self.reader.as_mut() else { break };
+        while let Some(reader) = self.reader.as_mut() {
             self.line.clear();
             // Keep no more of a line than the message may still hold (and enough to see `From `).
             let keep = self.max_bytes.saturating_sub(size).saturating_add(1).clamp(8, usize::MAX as u64) as usize;

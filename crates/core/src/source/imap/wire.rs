@@ -89,7 +89,7 @@ impl Answer {
 /// One complete response, parsed; `None` when it does not parse (or has bytes left over).
 pub fn parse(raw: &[u8]) -> Option<imap_proto::Response<'_>> {
     match imap_proto::parser::parse_response(raw) {
-        Ok((rest, response)) if rest.is_empty() => Some(response),
+        Ok((b"", response)) => Some(response),
         _ => None,
     }
 }
@@ -163,6 +163,9 @@ pub(super) fn excerpt(bytes: &[u8]) -> String {
         text
     }
 }
+
+/// What answers a server's continuation request (`+ …`) with the challenge it carries.
+type OnContinue<'a> = dyn FnMut(&mut Wire, &[u8]) -> Result<(), ()> + 'a;
 
 /// One connection's bytes.
 pub(super) struct Wire {
@@ -367,7 +370,7 @@ impl Wire {
 
     /// Read responses up to the tagged one. `on_continue` answers a `+` continuation request
     /// (`Err` when the command expects none).
-    fn answer(&mut self, tag: &str, b: &mut Budget<'_>, on_continue: &mut dyn FnMut(&mut Wire, &[u8]) -> Result<(), ()>) -> Result<Answer, Fail> {
+    fn answer(&mut self, tag: &str, b: &mut Budget<'_>, on_continue: &mut OnContinue<'_>) -> Result<Answer, Fail> {
         let mut untagged = Vec::new();
         let mut unreadable = 0;
         let mut first_unreadable = None;
