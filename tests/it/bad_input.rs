@@ -234,9 +234,14 @@ fn dash_o_never_writes_over_the_audits_mail_or_state() {
         assert!(err.contains(why) && err.contains(&target), "-o {target}: {err}");
         assert_eq!(snapshot(d), before, "-o {target} changed a file");
     }
-    // The state still works.
-    let again = audit(&["--state", s, "--format", "json", mbox.to_str().unwrap()]);
+    // The state still works, and a report elsewhere is written, private to the user.
+    let report = d.join("report.json");
+    let again = audit(&["--state", s, "--format", "json", "-o", report.to_str().unwrap(), mbox.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["messages"], 2);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&report).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
 #[test]

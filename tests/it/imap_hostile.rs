@@ -131,7 +131,7 @@ fn audit(cfg: &Path, state: &Path, socket: &Path, mailboxes: &[&str], env: &str)
 #[test]
 fn a_hostile_imap_server_exhausts_neither_memory_nor_time_and_the_audit_moves_past_its_bad_messages() {
     use Behaviour::*;
-    let uids = BTreeMap::from([(1, Good), (2, HugeLiteral), (3, Good), (4, Unparseable), (5, EndlessLine), (6, Trickle), (7, Good), (8, NoSize)]);
+    let uids = BTreeMap::from([(1, Good), (2, HugeLiteral), (3, Good), (4, Unparseable), (5, EndlessLine), (6, Trickle), (7, Good), (8, NoSize), (9, Oversized), (10, Good)]);
     let hostile = Hostile::start(uids);
     let garbled = Hostile::starttls_garbage();
     let dir = tempfile::tempdir().unwrap();
@@ -148,7 +148,7 @@ fn a_hostile_imap_server_exhausts_neither_memory_nor_time_and_the_audit_moves_pa
     assert!(run.max_rss < 512 << 20, "peak memory {} bytes: {err}", run.max_rss);
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
     // The good messages around the bad ones are audited.
-    assert_eq!(v["messages"], 4, "{v}\n{err}");
+    assert_eq!(v["messages"], 5, "{v}\n{err}");
 
     // Each bad message is its own error, saying what went wrong.
     let about = |uid: u32| -> String {
@@ -159,7 +159,8 @@ fn a_hostile_imap_server_exhausts_neither_memory_nor_time_and_the_audit_moves_pa
     assert!(about(4).contains("cannot read"), "{}", about(4));
     assert!(about(5).contains("line longer than") || about(5).contains("more than rapport asked for"), "{}", about(5));
     assert!(about(6).contains("command-timeout-secs"), "the deadline fired: {}", about(6));
-    for uid in [1, 3, 7, 8] {
+    assert!(about(9).contains("104857600 bytes") && about(9).contains("over the limit"), "{}", about(9));
+    for uid in [1, 3, 7, 8, 10] {
         assert!(!err.contains(&format!("uid {uid})")), "uid {uid} is fine: {err}");
     }
     // The STARTTLS garbage stops that mailbox only, before any password is sent.
@@ -175,9 +176,9 @@ fn a_hostile_imap_server_exhausts_neither_memory_nor_time_and_the_audit_moves_pa
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(recorded, ["imap:hostile/Sent;7;2", "imap:hostile/Sent;7;4", "imap:hostile/Sent;7;5", "imap:hostile/Sent;7;6"]);
+    assert_eq!(recorded, ["imap:hostile/Sent;7;2", "imap:hostile/Sent;7;4", "imap:hostile/Sent;7;5", "imap:hostile/Sent;7;6", "imap:hostile/Sent;7;9"]);
     let mark: u32 = db.query_row("SELECT last_uid FROM folders WHERE folder = 'hostile/Sent'", [], |r| r.get(0)).unwrap();
-    assert_eq!(mark, 8);
+    assert_eq!(mark, 10);
     drop(db);
 
     // Only reading commands, and bodies only with BODY.PEEK and a partial length.
@@ -187,6 +188,8 @@ fn a_hostile_imap_server_exhausts_neither_memory_nor_time_and_the_audit_moves_pa
         assert!(allowed.iter().any(|a| upper.starts_with(a)), "unexpected command {c:?}");
         if upper.contains("BODY") {
             assert!(upper.contains("BODY.PEEK[]<0."), "{c:?}");
+            // The oversized message is never downloaded.
+            assert!(!upper.starts_with("UID FETCH 9 ") && !upper.contains(",9") && !upper.contains(":9") && !upper.contains("9:"), "{c:?}");
         }
     }
 
@@ -195,5 +198,5 @@ fn a_hostile_imap_server_exhausts_neither_memory_nor_time_and_the_audit_moves_pa
     assert_eq!(again.code, Some(0), "{}", again.stderr);
     let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(v["run"]["read"], 0, "{v}");
-    assert_eq!(v["messages"], 4);
+    assert_eq!(v["messages"], 5);
 }

@@ -119,23 +119,27 @@ struct Failed {
 fn prepare(raw: RawMail) -> Result<Prepared, Failed> {
     let key = raw.origin.key();
     let location = raw.origin.to_string();
-    let done = catch_unwind(AssertUnwindSafe(|| {
+    guarded(|| {
         // The error names the message; the caller prints the key beside it.
         let mail = parse::parse(&raw).map_err(|e| without_location(&e.to_string(), &location))?;
         let clean = clean(&mail.body);
         let clean_hash = sha256_hex(clean.text.as_bytes());
         Ok(Prepared { mail, clean, clean_hash })
-    }));
-    let failed = |message| Failed { key, location: location.clone(), message };
-    match done {
-        Ok(r) => r.map_err(failed),
+    })
+    .map_err(|message| Failed { key, location, message })
+}
+
+/// Run one message's work; a panic in it becomes its error instead of ending the audit.
+fn guarded<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(r) => r,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown".into());
-            Err(failed(format!("rapport failed on this message ({what}); it was skipped and recorded as an error. Please report it with the message if you can")))
+            Err(format!("rapport failed on this message ({what}); it was skipped and recorded as an error. Please report it with the message if you can"))
         }
     }
 }
@@ -340,4 +344,23 @@ fn rescore_stale(state: &mut State, assessor: &mut Assessor<'_>, batch: usize, s
         stats.rescored += rows.len();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_one_message_becomes_its_error() {
+        let r: Result<(), String> = guarded(|| {
+            let v: Vec<u8> = Vec::new();
+            // As `v[..7]` on a short string would.
+            let _ = v[..7].len();
+            Ok(())
+        });
+        let e = r.unwrap_err();
+        assert!(e.contains("rapport failed on this message") && e.contains("out of range"), "{e}");
+        assert_eq!(guarded(|| Err::<(), _>("plain error".to_string())).unwrap_err(), "plain error");
+        assert_eq!(guarded(|| Ok::<_, String>(3)).unwrap(), 3);
+    }
 }
