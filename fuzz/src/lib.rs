@@ -19,10 +19,7 @@ const MESSAGE_LEVEL: &[&str] = &["R103"];
 
 /// Treat `data` as one raw message: parse it, then clean and check its body.
 pub fn check_raw_mail(data: &[u8]) {
-    let raw = RawMail {
-        origin: SourceRef::Text { label: "fuzz".into() },
-        bytes: data.to_vec(),
-    };
+    let raw = RawMail::new(SourceRef::Text { label: "fuzz".into() }, data.to_vec());
     check_raw(&raw);
 }
 

@@ -97,3 +97,25 @@ fn a_full_disk_leaves_the_state_consistent_and_the_next_audit_resumes() {
     assert_eq!(integrity(&state), "ok");
     assert_eq!(snapshot(&maildir), before, "the mail is untouched");
 }
+
+#[test]
+fn a_report_that_does_not_fit_leaves_the_old_one_whole() {
+    let Some(disk) = Tmpfs::mount(64) else { return };
+    let report = disk.path().join("report.html");
+    std::fs::write(&report, "the old report\n").unwrap();
+    // Fill the rest of the disk.
+    let filler = disk.path().join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    use std::io::Write;
+    while f.write_all(&[b'x'; 4096]).and_then(|()| f.sync_all()).is_ok() {}
+    drop(f);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite3");
+    let out = Command::new(bin()).args(["audit", "--format", "html", "--state"]).arg(&state).arg("-o").arg(&report).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("report.html") && !err.contains("panicked"), "{err}");
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "the old report\n", "the old report is whole");
+    let left: Vec<_> = std::fs::read_dir(disk.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "no temporary file left behind: {left:?}");
+}

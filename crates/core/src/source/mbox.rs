@@ -55,9 +55,6 @@ const VOLATILE_HEADERS: &[&str] = &[
     "lines",
 ];
 
-/// Bytes of a junk line kept for its digest (the rest streams past).
-const JUNK_KEEP: usize = 4096;
-
 /// An mbox file.
 pub struct MboxSource {
     path: PathBuf,
@@ -146,6 +143,11 @@ fn settled_len(file: &File, path: &Path) -> io::Result<u64> {
 /// letting the rest stream past: a file without line breaks costs no memory. Returns the number
 /// of bytes consumed (0 at the end).
 pub(crate) fn read_line_capped(r: &mut impl BufRead, line: &mut Vec<u8>, keep: usize) -> io::Result<u64> {
+    read_line_seen(r, line, keep, &mut |_| {})
+}
+
+/// As [`read_line_capped`], showing every byte of the line to `see` as it streams past.
+fn read_line_seen(r: &mut impl BufRead, line: &mut Vec<u8>, keep: usize, see: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
     let mut consumed = 0u64;
     loop {
         let buf = match r.fill_buf() {
@@ -162,6 +164,7 @@ pub(crate) fn read_line_capped(r: &mut impl BufRead, line: &mut Vec<u8>, keep: u
         };
         let room = keep.saturating_sub(line.len());
         line.extend_from_slice(&buf[..n.min(room)]);
+        see(&buf[..n]);
         r.consume(n);
         consumed += n as u64;
         if done {
@@ -254,7 +257,14 @@ impl MboxIter {
         let mut blank = true;
         loop {
             self.line.clear();
-            let n = match read_line_capped(reader, &mut self.line, JUNK_KEEP) {
+            // Enough of the line to see a separator; all of it streams past the digest.
+            let mut seen = Sha256::new();
+            let mut line_blank = true;
+            let read = read_line_seen(reader, &mut self.line, 8, &mut |bytes| {
+                seen.update(bytes);
+                line_blank &= bytes.iter().all(u8::is_ascii_whitespace);
+            });
+            let n = match read {
                 Ok(n) => n,
                 Err(source) => {
                     self.reader = None;
@@ -270,8 +280,8 @@ impl MboxIter {
                 break;
             }
             junk += n;
-            blank &= self.line.iter().all(|b| b.is_ascii_whitespace());
-            digest.update(&self.line);
+            blank &= line_blank;
+            digest.update(seen.finalize());
         }
         if blank {
             return Some(Ok(()));

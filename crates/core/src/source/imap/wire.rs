@@ -167,11 +167,73 @@ pub(super) fn excerpt(bytes: &[u8]) -> String {
 /// What answers a server's continuation request (`+ …`) with the challenge it carries.
 type OnContinue<'a> = dyn FnMut(&mut Wire, &[u8]) -> Result<(), ()> + 'a;
 
+/// What a [`Wire`] reads and writes: a network connection, or bytes in memory.
+trait Transport: Read + Write + Send {
+    /// How long a read or a write may wait.
+    fn set_timeouts(&mut self, read: Duration, write: Duration);
+}
+
+/// A connection: the (possibly TLS) stream, and its socket to set timeouts on.
+struct Net {
+    stream: Stream,
+    socket: TcpStream,
+}
+
+impl Read for Net {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Net {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+impl Transport for Net {
+    fn set_timeouts(&mut self, read: Duration, write: Duration) {
+        let _ = self.socket.set_read_timeout(Some(read));
+        let _ = self.socket.set_write_timeout(Some(write));
+    }
+}
+
+/// A server's bytes in memory (what it is sent is dropped).
+struct Memory(io::Cursor<Vec<u8>>);
+
+impl Read for Memory {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Memory {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Transport for Memory {
+    fn set_timeouts(&mut self, _read: Duration, _write: Duration) {}
+}
+
+/// Read `data` as a server's whole answer to one command (a `NOOP` tagged `R1`), under `limits`
+/// and `budget`, exactly as a session reads its socket: the untagged responses that parse and how
+/// many did not, or why the answer was refused. For the fuzz target and the random-input test.
+pub fn read_answer(data: &[u8], limits: Limits, budget: u64) -> Result<(Vec<Vec<u8>>, usize), String> {
+    let mut wire = Wire { io: Box::new(Memory(io::Cursor::new(data.to_vec()))), buf: Vec::new(), pos: 0, tag: 0, server: "server".into(), limits };
+    wire.command("NOOP", "testing", budget).map(|a| (a.untagged, a.unreadable)).map_err(|f| f.message)
+}
+
 /// One connection's bytes.
 pub(super) struct Wire {
-    stream: Stream,
-    /// The same socket, to set how long a read may wait.
-    socket: TcpStream,
+    io: Box<dyn Transport>,
     buf: Vec<u8>,
     pos: usize,
     tag: u32,
@@ -189,7 +251,7 @@ pub(super) struct Budget<'a> {
 
 impl Wire {
     pub(super) fn new(stream: Stream, socket: TcpStream, server: String, limits: Limits) -> Self {
-        Wire { stream, socket, buf: Vec::with_capacity(1 << 16), pos: 0, tag: 0, server, limits }
+        Wire { io: Box::new(Net { stream, socket }), buf: Vec::with_capacity(1 << 16), pos: 0, tag: 0, server, limits }
     }
 
     pub(super) fn budget<'a>(&self, doing: &'a str, bytes: u64) -> Budget<'a> {
@@ -220,10 +282,10 @@ impl Wire {
                 return Err(self.deadline_fail(b.doing));
             }
             let wait = (b.deadline - now).min(self.limits.read_timeout).max(Duration::from_millis(1));
-            let _ = self.socket.set_read_timeout(Some(wait));
+            self.io.set_timeouts(wait, self.limits.read_timeout);
             let old = self.buf.len();
             self.buf.resize(old + (1 << 16), 0);
-            let got = self.stream.read(&mut self.buf[old..]);
+            let got = self.io.read(&mut self.buf[old..]);
             self.buf.truncate(old + *got.as_ref().unwrap_or(&0));
             match got {
                 Ok(0) => return Err(Fail::transient(format!("{} closed the connection while {}", self.server, b.doing))),
@@ -323,11 +385,11 @@ impl Wire {
     }
 
     fn write_line(&mut self, line: &[u8], doing: &str) -> Result<(), Fail> {
-        let _ = self.socket.set_write_timeout(Some(self.limits.read_timeout));
-        self.stream
+        self.io.set_timeouts(self.limits.read_timeout, self.limits.read_timeout);
+        self.io
             .write_all(line)
-            .and_then(|()| self.stream.write_all(b"\r\n"))
-            .and_then(|()| self.stream.flush())
+            .and_then(|()| self.io.write_all(b"\r\n"))
+            .and_then(|()| self.io.flush())
             .map_err(|e| io_fail(&self.server, doing, &e))
     }
 
