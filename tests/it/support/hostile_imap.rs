@@ -33,6 +33,9 @@ pub enum Behaviour {
     Trickle,
     /// RFC822.SIZE says 100 MiB (over rapport's limit); if fetched anyway, a good message.
     Oversized,
+    /// Left out of every FETCH answer, which then ends with a tagged NO (as Dovecot does for a
+    /// message file it cannot read).
+    Refused,
 }
 
 /// The message a UID holds.
@@ -174,9 +177,11 @@ fn serve(stream: TcpStream, commands: &Mutex<Vec<String>>, stop: &AtomicBool, ui
                 write!(w, "{tag} OK done\r\n")?;
                 continue;
             }
+            let refused = wanted.iter().any(|u| uids[u] == Behaviour::Refused);
             for uid in wanted {
                 let body = message(uid);
                 match uids[&uid] {
+                    Behaviour::Refused => {}
                     Behaviour::Good | Behaviour::Oversized => {
                         write!(w, "* {} FETCH (UID {uid} RFC822.SIZE {} BODY[]<0> {{{}}}\r\n", seq(uid), body.len(), body.len())?;
                         w.write_all(&body)?;
@@ -212,7 +217,11 @@ fn serve(stream: TcpStream, commands: &Mutex<Vec<String>>, stop: &AtomicBool, ui
                     }
                 }
             }
-            write!(w, "{tag} OK done\r\n")?;
+            if refused {
+                write!(w, "{tag} NO [SERVERBUG] Internal error occurred. Refer to server log for more information.\r\n")?;
+            } else {
+                write!(w, "{tag} OK done\r\n")?;
+            }
         } else if upper == "LOGOUT" {
             write!(w, "* BYE bye\r\n{tag} OK done\r\n")?;
             break;

@@ -107,6 +107,36 @@ mod tests {
     }
 
     #[test]
+    fn deadline_and_back_off_come_from_the_config() {
+        let base = serde_json::json!({"host": "h", "user": "u", "password-env": "X"});
+        let cfg: ImapConfig = serde_json::from_value(base.clone()).unwrap();
+        assert_eq!(cfg.command_timeout, DEFAULT_COMMAND_TIMEOUT);
+        assert_eq!(cfg.retry, Retry::default());
+        assert_eq!((0..5).map(|n| cfg.retry.delay(n).as_secs()).collect::<Vec<_>>(), [1, 2, 4, 8, 16]);
+        let mut v = base.clone();
+        v["command-timeout-secs"] = 90.into();
+        v["reconnect-attempts"] = 2.into();
+        v["reconnect-delay-secs"] = 0.25.into();
+        v["reconnect-max-delay-secs"] = 0.4.into();
+        let cfg: ImapConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(cfg.command_timeout, Duration::from_secs(90));
+        assert_eq!(cfg.retry.attempts, 2);
+        assert_eq!([cfg.retry.delay(0), cfg.retry.delay(1), cfg.retry.delay(5)], [Duration::from_millis(250), Duration::from_millis(400), Duration::from_millis(400)]);
+        for (key, bad) in [("command-timeout-secs", serde_json::json!(0)), ("reconnect-delay-secs", serde_json::json!(-1.0)), ("reconnect-max-delay-secs", serde_json::json!(1e9))] {
+            let mut v = base.clone();
+            v[key] = bad;
+            let e = serde_json::from_value::<ImapConfig>(v).unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
+        // A source and a mailbox take the config's back-off.
+        let mut v = base;
+        v["reconnect-attempts"] = 0.into();
+        let cfg: ImapConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(ImapSource::new(cfg.clone(), "Sent".into(), 1, 0).retry.attempts, 0);
+        assert_eq!(ImapMailbox::new(cfg, FolderRole::Sent, 1).retry.attempts, 0);
+    }
+
+    #[test]
     fn xoauth2_answers_once_then_empty() {
         let a = XOAuth2 {
             user: "me@example.com",
