@@ -14,7 +14,7 @@ pub enum IngestError {
     },
     #[error("{path} is a directory, but a single message was expected. Give one .eml file, or run `rapport audit {path}` for a folder of messages")]
     IsDirectory { path: PathBuf },
-    #[error("{origin}: the message is {}, over the limit of {} per message: rapport holds a whole message in memory while it reads it (only the text is scored), and this limit keeps runaway input from exhausting memory. Remove large attachments, or raise the limit with `rapport audit --max-message-bytes`", size_text(.size, .limit), limit_text(.limit))]
+    #[error("{origin}: the message is {}, over the limit of {} per message: rapport holds a whole message in memory while it reads it (only the text is scored), and this limit keeps runaway input from exhausting memory. Remove large attachments; an audit reads larger messages with `--max-message-bytes`", size_text(.size, .limit), limit_text(.limit))]
     TooLarge {
         origin: SourceRef,
         /// The size the source announced or counted (IMAP: `RFC822.SIZE`; `limit + 1` when the
