@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz rapport's parse → clean → rules pipeline and the accounts evidence with cargo-fuzz
-# (libFuzzer). See fuzz/README.md.
+# Fuzz rapport's parse → clean → rules pipeline, the mbox reader, the IMAP response reader and the
+# accounts evidence with cargo-fuzz (libFuzzer). See fuzz/README.md.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET]   fuzz TARGET (default parse_clean) for SECONDS (default 600)
 #   scripts/fuzz.sh replay               run every committed reproducer in fuzz/regressions/ once
@@ -23,7 +23,7 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 SANITIZER="${FUZZ_SANITIZER:-address}"
 NICE="${FUZZ_NICE:-10}"
-TARGETS=(parse_clean mbox accounts_evidence)
+TARGETS=(parse_clean mbox accounts_evidence imap_response)
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     echo "fuzz.sh: installing cargo-fuzz" >&2
@@ -74,6 +74,10 @@ seed() {
                 # One message per file, with an mbox separator line.
                 { printf 'From fuzz@example.com Mon Jan  1 00:00:00 2024\n'; cat "$f"; } >"$dir/$(seed_name "$f")"
                 ;;
+            imap_response)
+                # One message as the body of a FETCH answer (a literal), then the tagged OK.
+                { printf '* 1 FETCH (UID 1 RFC822.SIZE %s BODY[]<0> {%s}\r\n' "$(wc -c <"$f")" "$(wc -c <"$f")"; cat "$f"; printf ')\r\nR1 OK done\r\n'; } >"$dir/$(seed_name "$f")"
+                ;;
         esac
         n=$((n + 1))
     done < <(fixtures)
@@ -84,6 +88,15 @@ seed() {
             sed -E 's/^(>*From )/>\1/' "$f"
             printf '\n'
         done < <(fixtures) | head -c 262144 >"$dir/seed-all-fixtures.mbox" || true
+    fi
+    if [ "$target" = imap_response ]; then
+        # The answers a session reads besides bodies.
+        printf '* OK [UIDVALIDITY 3857529045] UIDs valid\r\n* 8 EXISTS\r\n* OK [UIDNEXT 9] next\r\nR1 OK [READ-ONLY] done\r\n' >"$dir/seed-examine"
+        printf '* LIST (\\HasNoChildren \\Sent) "/" "Sent"\r\n* LIST (\\Noselect) "/" "&AMk-l&AOk-ments"\r\nR1 OK done\r\n' >"$dir/seed-list"
+        printf '* SEARCH 1 2 3 5 8\r\nR1 OK done\r\n' >"$dir/seed-search"
+        printf '* CAPABILITY IMAP4rev1 SPECIAL-USE AUTH=PLAIN\r\n+ \r\nR1 NO [AUTHENTICATIONFAILED] no\r\n' >"$dir/seed-capability"
+        printf '* 1 FETCH (UID 1 RFC822.SIZE 4294967295)\r\n* 2 FETCH (UID 2 BODY[]<0> {4294967295}\r\n' >"$dir/seed-huge-literal"
+        n=$((n + 5))
     fi
     # Committed reproducers of past crashes stay in the corpus.
     for f in "$FUZZ"/regressions/"$target"-*; do

@@ -4,16 +4,18 @@
 //!
 //! The model: a message starts at every line beginning with `From ` (that line is the separator,
 //! not part of the message) and runs to the next one or to the end of the file; text before the
-//! first separator is not a message; one `>` is removed from lines matching `^>+From `; a message
-//! whose lines add up to more than the limit is reported as `TooLarge` with that size.
+//! first separator is not a message (one `MboxJunk` error when it is more than blank lines); one
+//! `>` is removed from lines matching `^>+From `; blank lines at the end of a message are not part
+//! of it; a message whose lines add up to more than the limit is reported as `TooLarge` with that
+//! size. Origins are `SourceRef::Mbox` with the message's index and a digest of its content that
+//! is distinct within the file.
 #![no_main]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rapport::error::IngestError;
-use rapport::source::{MailSource, MboxSource, SourceRef};
+use rapport::source::{IngestError, MailSource, MboxSource, SourceRef};
 
 /// Small, so that inputs of a few KiB reach the too-large path.
 const MAX_BYTES: u64 = 4096;
@@ -23,9 +25,22 @@ fn temp_path() -> &'static PathBuf {
     PATH.get_or_init(|| std::env::temp_dir().join(format!("rapport-fuzz-mbox-{}.mbox", std::process::id())))
 }
 
-fn model(data: &[u8]) -> Vec<Result<Vec<u8>, u64>> {
-    let finish = |(bytes, size): (Vec<u8>, u64)| if size > MAX_BYTES { Err(size) } else { Ok(bytes) };
+/// `Ok(bytes)` per message, `Err(size)` per over-size one; and whether junk comes first.
+fn model(data: &[u8]) -> (bool, Vec<Result<Vec<u8>, u64>>) {
+    let finish = |(mut bytes, size): (Vec<u8>, u64)| {
+        if size > MAX_BYTES {
+            return Err(size);
+        }
+        while let Some(end) = [b"\r\n".as_slice(), b"\n"].iter().find_map(|e| {
+            let without = bytes.strip_suffix(*e)?;
+            (without.is_empty() || without.ends_with(b"\n")).then_some(without.len())
+        }) {
+            bytes.truncate(end);
+        }
+        Ok(bytes)
+    };
     let mut out = Vec::new();
+    let mut junk = false;
     let mut cur: Option<(Vec<u8>, u64)> = None;
     for line in data.split_inclusive(|&b| b == b'\n') {
         if line.starts_with(b"From ") {
@@ -33,7 +48,10 @@ fn model(data: &[u8]) -> Vec<Result<Vec<u8>, u64>> {
             cur = Some((Vec::new(), 0));
             continue;
         }
-        let Some((bytes, size)) = cur.as_mut() else { continue };
+        let Some((bytes, size)) = cur.as_mut() else {
+            junk |= !line.iter().all(u8::is_ascii_whitespace);
+            continue;
+        };
         *size += line.len() as u64;
         if *size > MAX_BYTES {
             continue;
@@ -46,25 +64,32 @@ fn model(data: &[u8]) -> Vec<Result<Vec<u8>, u64>> {
         }
     }
     out.extend(cur.map(finish));
-    out
+    (junk, out)
 }
 
 fuzz_target!(|data: &[u8]| {
     let path = temp_path();
     std::fs::write(path, data).expect("write temp mbox");
     let mut src = MboxSource::new(path, MAX_BYTES);
-    let got: Vec<_> = src.mails().collect();
-    let want = model(data);
+    let mut got: Vec<_> = src.mails().collect();
+    let (junk, want) = model(data);
+    if junk {
+        assert!(matches!(got.first(), Some(Err(IngestError::MboxJunk { .. }))), "junk before the first separator is one error first");
+        let _junk = got.remove(0);
+    }
     assert_eq!(got.len(), want.len(), "number of messages");
+    let mut keys = std::collections::HashSet::new();
+    let is_origin = |origin: &SourceRef, i: usize| matches!(origin, SourceRef::Mbox { path: p, index, .. } if p == path && *index == i);
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         match (g, w) {
             (Ok(raw), Ok(bytes)) => {
-                assert_eq!(raw.origin, SourceRef::Mbox { path: path.clone(), index: i }, "origin of message {i}");
+                assert!(is_origin(&raw.origin, i), "origin of message {i}: {:?}", raw.origin);
+                assert!(keys.insert(raw.origin.key()), "message {i} has the key of an earlier one");
                 assert!(raw.bytes == *bytes, "bytes of message {i} differ from the mboxrd model");
                 rapport_fuzz::check_raw(raw);
             }
             (Err(IngestError::TooLarge { origin, size, limit }), Err(want_size)) => {
-                assert_eq!(*origin, SourceRef::Mbox { path: path.clone(), index: i }, "origin of message {i}");
+                assert!(is_origin(origin, i), "origin of message {i}: {origin:?}");
                 assert_eq!((*size, *limit), (*want_size, MAX_BYTES), "too-large size of message {i}");
             }
             (g, w) => panic!(

@@ -43,7 +43,7 @@ pub fn check_target(target: &Path, inputs: &[PathBuf], state: Option<&Path>) -> 
         if companions.iter().any(|suffix| {
             let mut p = s.clone().into_os_string();
             p.push(suffix);
-            PathBuf::from(p) == t
+            p == t.as_os_str()
         }) {
             bail!("-o {}: that is the audit's state database; choose another file for the report", target.display());
         }

@@ -186,7 +186,7 @@ fn imap_audit_wrong_password_is_a_clear_error() {
 }
 
 /// Many copies of the sample mailbox with unique Message-IDs, as a maildir.
-fn big_maildir(dir: &Path, copies: usize) -> usize {
+pub(crate) fn big_maildir(dir: &Path, copies: usize) -> usize {
     let cur = dir.join("cur");
     std::fs::create_dir_all(&cur).unwrap();
     std::fs::create_dir_all(dir.join("new")).unwrap();
@@ -201,44 +201,6 @@ fn big_maildir(dir: &Path, copies: usize) -> usize {
         }
     }
     n
-}
-
-#[test]
-fn sigkill_mid_audit_then_resume_scores_every_message_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let maildir = dir.path().join("Sent");
-    let n = big_maildir(&maildir, 25) as i64; // 300 messages: several batches
-    let state = dir.path().join("state.sqlite3");
-    let mut child = Command::new(bin())
-        .args(["audit", "--format", "json", "--batch", "64", "--state"])
-        .arg(&state)
-        .arg(&maildir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it as soon as the first batch is committed, well before the last.
-    let t = Instant::now();
-    while sqlite_count(&state, "SELECT count(*) FROM messages") == 0 && t.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let done = sqlite_count(&state, "SELECT count(*) FROM messages");
-    assert!(done > 0 && done < n, "killed after {done} of {n} messages");
-    // Every committed message has its verdict: seen, message and score were one transaction.
-    assert_eq!(
-        sqlite_count(&state, "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.clean_hash = m.clean_hash)"),
-        0
-    );
-    let out = audit(&["--format", "json", "--state", state.to_str().unwrap(), maildir.to_str().unwrap()], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let v = json(&out);
-    assert_eq!(v["run"]["read"], n - done, "the resumed run reads only what was not committed");
-    assert_eq!(v["messages"], n);
-    assert_eq!(sqlite_count(&state, "SELECT count(*) FROM messages"), n);
-    assert_eq!(sqlite_count(&state, "SELECT count(DISTINCT message_id) FROM messages"), n);
-    assert_eq!(sqlite_count(&state, "SELECT count(*) FROM seen"), n);
 }
 
 #[test]
@@ -269,4 +231,161 @@ fn two_audits_of_one_state_at_once_the_second_refuses() {
     } else {
         eprintln!("the first audit finished before the second started; nothing to check");
     }
+}
+
+#[test]
+fn an_unreachable_mailbox_is_reported_and_the_other_sources_are_audited() {
+    let Some(dc) = Dovecot::start("audit_unreachable_mailbox_isolated") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = "RAPPORT_TEST_AUDIT_PW_3";
+    let cfg = imap_config(&dc, dir.path(), env);
+    // A second mailbox on a port where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(&format!("\n[mailbox.down]\nhost = \"127.0.0.1\"\nport = {closed}\nuser = \"{USER}\"\npassword-env = \"{env}\"\n"));
+    std::fs::write(&cfg, text).unwrap();
+    let state = dir.path().join("state.sqlite3");
+    let sample = repo().join("examples/sample-sent");
+    let out = audit(
+        &["--config", cfg.to_str().unwrap(), "--mailbox", "down", "--mailbox", "work", "--state", state.to_str().unwrap(), "--format", "json", sample.to_str().unwrap()],
+        &[(env, PASSWORD)],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("imap:down: ") && err.contains("connection refused"), "{err}");
+    let v = json(&out);
+    let sample_n = std::fs::read_dir(sample.join("cur")).unwrap().count() as u64;
+    assert_eq!(v["messages"], sample_n + dovecot::fixture_messages().len() as u64, "the folder and the mailbox after the unreachable one: {v}");
+}
+
+/// A TCP proxy to `port` that cuts the connection instead of passing a `LOGOUT` on, so that every
+/// LOGOUT fails. Returns its port and how many it cut.
+fn logout_cutting_proxy(port: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_port = listener.local_addr().unwrap().port();
+    let cut = std::sync::Arc::new(AtomicUsize::new(0));
+    let cut2 = std::sync::Arc::clone(&cut);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let mut server = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+                let _ = c2.shutdown(std::net::Shutdown::Both);
+            });
+            let cut = std::sync::Arc::clone(&cut2);
+            std::thread::spawn(move || {
+                let mut line = Vec::new();
+                let mut byte = [0u8; 1];
+                while let Ok(1) = client.read(&mut byte) {
+                    line.push(byte[0]);
+                    if byte[0] != b'\n' {
+                        continue;
+                    }
+                    if String::from_utf8_lossy(&line).to_ascii_uppercase().trim_end().ends_with(" LOGOUT") {
+                        cut.fetch_add(1, Ordering::SeqCst);
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                    if server.write_all(&line).is_err() {
+                        return;
+                    }
+                    line.clear();
+                }
+                let _ = server.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (proxy_port, cut)
+}
+
+#[test]
+fn a_failed_logout_does_not_fail_the_audit() {
+    let Some(dc) = Dovecot::start("audit_failed_logout") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = "RAPPORT_TEST_AUDIT_PW_4";
+    let (port, cut) = logout_cutting_proxy(dc.imap_port);
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!("[mailbox.work]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plaintext\"\nuser = \"{USER}\"\npassword-env = \"{env}\"\n"),
+    )
+    .unwrap();
+    let state = dir.path().join("state.sqlite3");
+    let out = audit(&["--config", cfg.to_str().unwrap(), "--mailbox", "work", "--state", state.to_str().unwrap(), "--format", "json"], &[(env, PASSWORD)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(json(&out)["messages"], dovecot::fixture_messages().len() as u64);
+    // After planning the folders, and after reading them.
+    assert!(cut.load(std::sync::atomic::Ordering::SeqCst) >= 2, "{err}");
+}
+
+#[test]
+fn audit_batches_are_cut_by_bytes() {
+    use std::sync::{Arc, Mutex};
+
+    use rapport_core::audit::{self, Input, Options, Quiet};
+    use rapport_core::source::{Direction, IngestError, MailIter, MailSource, MaildirSource, RawMail};
+
+    /// A maildir, watched: for every message handed to the audit, how many raw bytes it holds
+    /// that are not committed to the state yet.
+    struct Watched {
+        inner: MaildirSource,
+        state: PathBuf,
+        sizes: Arc<Mutex<Vec<u64>>>,
+        most_in_flight: Arc<Mutex<u64>>,
+    }
+    impl MailSource for Watched {
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+        fn mails(&mut self) -> MailIter<'_> {
+            let (state, sizes, most) = (self.state.clone(), Arc::clone(&self.sizes), Arc::clone(&self.most_in_flight));
+            Box::new(self.inner.mails().inspect(move |item: &Result<RawMail, IngestError>| {
+                let Ok(raw) = item else { return };
+                let mut sizes = sizes.lock().unwrap();
+                sizes.push(raw.bytes.len() as u64);
+                let committed = sqlite_count(&state, "SELECT count(*) FROM seen") as usize;
+                let in_flight: u64 = sizes[committed.min(sizes.len())..].iter().sum();
+                let mut most = most.lock().unwrap();
+                *most = (*most).max(in_flight);
+            }))
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Sent");
+    let n = big_maildir(&maildir, 4) as u64;
+    // Pad every message to ~40 KB with an attachment.
+    let pad = format!("--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n", "QUJD\r\n".repeat(6_000));
+    for e in std::fs::read_dir(maildir.join("cur")).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let (head, body) = text.split_once("\n\n").unwrap();
+        let head = head.lines().filter(|l| !l.to_ascii_lowercase().starts_with("content-type") && !l.to_ascii_lowercase().starts_with("mime-version")).collect::<Vec<_>>().join("\n");
+        std::fs::write(&p, format!("{head}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\r\nContent-Type: text/plain\r\n\r\n{body}\r\n{pad}")).unwrap();
+    }
+    std::env::set_var("RAPPORT_MODEL_BIN", bin().with_file_name("rapport-model"));
+    let state_path = dir.path().join("state.sqlite3");
+    let mut state = rapport_core::state::State::open(&state_path).unwrap();
+    let (scorer, _) = rapport_core::scoring::connect(&Default::default(), false).unwrap();
+    let mut assessor = rapport_core::verdict::Assessor::new(scorer);
+    let most = Arc::new(Mutex::new(0));
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let source = Watched { inner: MaildirSource::new(&maildir, 1 << 26), state: state_path.clone(), sizes: Arc::clone(&sizes), most_in_flight: Arc::clone(&most) };
+    let mut inputs = [Input { source: Box::new(source), direction: Direction::Sent }];
+    let limit = 200_000;
+    let stats = audit::run(&mut state, &mut assessor, &mut inputs, &Options { batch: 512, batch_bytes: limit }, &Quiet).unwrap();
+    assert_eq!(stats.read as u64, n);
+    assert!(stats.errors.is_empty(), "{:?}", stats.errors);
+    let biggest = *sizes.lock().unwrap().iter().max().unwrap();
+    assert!(biggest > 30_000, "padded messages: {biggest}");
+    let most = *most.lock().unwrap();
+    // A batch is committed once it reaches the limit: never more than the limit and one message.
+    assert!(most <= limit + biggest, "{most} bytes in flight with a limit of {limit}");
+    assert_eq!(sqlite_count(&state_path, "SELECT count(*) FROM messages"), n as i64);
 }

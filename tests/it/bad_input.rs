@@ -160,3 +160,162 @@ fn an_audit_reports_bad_messages_and_goes_on_without_touching_them() {
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{path} changed");
     }
 }
+
+fn audit(args: &[&str]) -> Output {
+    Command::new(bin()).arg("audit").args(args).output().unwrap()
+}
+
+/// Every file under `dir` (following no links) with its bytes; links as their target.
+fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.file_type().is_symlink() {
+                out.insert(p.clone(), std::fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes());
+            } else if meta.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn dash_o_never_writes_over_the_audits_mail_or_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mbox = d.join("sent.mbox");
+    let mut text = String::new();
+    for (i, f) in ["gmail-reply.eml", "outlook-reply.eml"].iter().enumerate() {
+        text.push_str(&format!("From me@example.com Mon Jan  1 00:00:0{i} 2024\n"));
+        text.push_str(&std::fs::read_to_string(fixture(&format!("mail/{f}"))).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(&mbox, text).unwrap();
+    let eml = d.join("draft.eml");
+    std::fs::copy(fixture("mail/gmail-forward.eml"), &eml).unwrap();
+    let maildir = d.join("Sent");
+    std::fs::create_dir_all(maildir.join("cur")).unwrap();
+    std::fs::create_dir_all(maildir.join("new")).unwrap();
+    let in_folder = maildir.join("cur/1.eml");
+    std::fs::copy(fixture("mail/apple-mail-reply.eml"), &in_folder).unwrap();
+    let state = d.join("state.sqlite3");
+    let link = d.join("report-link.json");
+    std::os::unix::fs::symlink(&mbox, &link).unwrap();
+    // A state to protect: a first audit writes it.
+    let s = state.to_str().unwrap();
+    let first = audit(&["--state", s, mbox.to_str().unwrap()]);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+
+    let p = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let new_in_folder = maildir.join("new/report.json");
+    let cases: Vec<(Vec<String>, String, &str)> = vec![
+        (vec![p(&mbox)], p(&mbox), "mail inputs"),
+        (vec![p(&eml)], p(&eml), "mail inputs"),
+        (vec![p(&maildir)], p(&in_folder), "inside the mail folder"),
+        (vec![p(&maildir)], p(&new_in_folder), "inside the mail folder"),
+        (vec![p(&mbox)], s.to_string(), "state database"),
+        (vec![p(&mbox)], format!("{s}-wal"), "state database"),
+        (vec![p(&mbox)], p(&link), "mail inputs"),
+    ];
+    for (inputs, target, why) in cases {
+        let before = snapshot(d);
+        let mut args = vec!["--state".to_string(), s.to_string(), "-o".to_string(), target.clone()];
+        args.extend(inputs);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = audit(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "-o {target}: {err}");
+        assert!(err.contains(why) && err.contains(&target), "-o {target}: {err}");
+        assert_eq!(snapshot(d), before, "-o {target} changed a file");
+    }
+    // The state still works, and a report elsewhere is written, private to the user.
+    let report = d.join("report.json");
+    let again = audit(&["--state", s, "--format", "json", "-o", report.to_str().unwrap(), mbox.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["messages"], 2);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&report).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn check_keeps_its_exit_code_when_stdout_closes_early() {
+    // `rapport check draft | head -0`: the reader is gone before the report is written.
+    let mut child = Command::new(bin())
+        .args(["check", "--format", "json"])
+        .arg(crate::repo().join("examples/drafts/rude.eml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the rude draft has findings: {err}");
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+}
+
+#[test]
+fn an_over_size_message_names_itself_once_and_explains_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big30.eml");
+    std::fs::File::create(&big).unwrap().set_len(65 * 1024 * 1024).unwrap(); // sparse
+    let state = dir.path().join("state.sqlite3");
+    for input in [big.clone(), dir.path().to_path_buf()] {
+        let out = audit(&["--state", state.to_str().unwrap(), input.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.matches("big30.eml").count(), 1, "the file is named once: {err}");
+        assert!(err.contains("64.0 MiB") && err.contains("--max-message-bytes") && err.contains("memory"), "{err}");
+    }
+    // check explains its own limit on the text it scores.
+    let long = dir.path().join("long.eml");
+    std::fs::write(&long, format!("From: a@b.com\nTo: c@d.com\nSubject: log\n\n{}", "Please send the report. ".repeat(50_000))).unwrap();
+    let out = check(&[long.to_str().unwrap()], None);
+    assert_fails_clearly(&out, &["long.eml", "1 MiB", "human-written"]);
+}
+
+#[test]
+fn junk_before_the_first_from_line_costs_one_error_not_the_mbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("sent.mbox");
+    let mut text = String::from("This file was exported by SomeClient 2.1\n\n");
+    for (i, f) in ["gmail-reply.eml", "outlook-reply.eml"].iter().enumerate() {
+        text.push_str(&format!("From me@example.com Mon Jan  1 00:00:0{i} 2024\n"));
+        text.push_str(&std::fs::read_to_string(fixture(&format!("mail/{f}"))).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(&mbox, &text).unwrap();
+    let state = dir.path().join("state.sqlite3");
+    let args = ["--state", state.to_str().unwrap(), "--format", "json", mbox.to_str().unwrap()];
+    let out = audit(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("sent.mbox") && err.contains("before the first `From ` line") && !err.contains(".eml file"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["messages"], 2, "both messages are audited: {v}");
+    // Reported once: the next audit has nothing to say.
+    let out = audit(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&mbox).unwrap(), text, "the mbox is untouched");
+}
+
+#[test]
+fn an_mbox_message_that_is_not_mail_gets_mbox_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("sent.mbox");
+    let garbage: String = (0..3000u32).map(|i| char::from(b'!' + ((i.wrapping_mul(2_654_435_761) >> 13) % 90) as u8)).collect();
+    let good = std::fs::read_to_string(fixture("mail/gmail-reply.eml")).unwrap();
+    std::fs::write(&mbox, format!("From a Mon Jan  1 00:00:00 2024\n{garbage}\n\nFrom b Mon Jan  1 00:00:00 2024\n{good}")).unwrap();
+    let out = audit(&["--state", dir.path().join("s.sqlite3").to_str().unwrap(), mbox.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("sent.mbox (message 1)"), "{err}");
+    assert!(!err.contains("Give an .eml file"), "advice for a single file, not an mbox message: {err}");
+}

@@ -6,9 +6,13 @@ mod bench;
 mod bad_input;
 mod check;
 mod context;
+mod disk_full;
 mod hooks;
 mod imap;
+mod imap_hostile;
+mod kill;
 mod lsp;
+mod mbox;
 mod serve;
 mod support;
 

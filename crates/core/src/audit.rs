@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::clean::{clean, CleanText};
 use crate::parse::{self, ParsedMail};
-use crate::source::{Checkpoint, Direction, MailSource, RawMail};
+use crate::source::{without_location, Checkpoint, Direction, IngestError, MailSource, RawMail};
 use crate::state::{Batch, MessageRow, ScoreRow, State, StateError};
 use crate::text::sha256_hex;
 use crate::verdict::{Assessor, ScoreError};
@@ -107,24 +107,39 @@ struct Prepared {
     clean_hash: String,
 }
 
+/// A message that could not be audited: its state key, where it is (for people), and why.
+#[derive(Clone)]
+struct Failed {
+    key: String,
+    location: String,
+    message: String,
+}
+
 /// Parse and clean one message; a panic becomes the message's error.
-fn prepare(raw: RawMail) -> Result<Prepared, (String, String)> {
+fn prepare(raw: RawMail) -> Result<Prepared, Failed> {
     let key = raw.origin.key();
-    let done = catch_unwind(AssertUnwindSafe(|| {
-        let mail = parse::parse(&raw).map_err(|e| e.to_string())?;
+    let location = raw.origin.to_string();
+    guarded(|| {
+        // The error names the message; the caller prints the key beside it.
+        let mail = parse::parse(&raw).map_err(|e| without_location(&e.to_string(), &location))?;
         let clean = clean(&mail.body);
         let clean_hash = sha256_hex(clean.text.as_bytes());
         Ok(Prepared { mail, clean, clean_hash })
-    }));
-    match done {
-        Ok(r) => r.map_err(|e| (key, e)),
+    })
+    .map_err(|message| Failed { key, location, message })
+}
+
+/// Run one message's work; a panic in it becomes its error instead of ending the audit.
+fn guarded<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(r) => r,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown".into());
-            Err((key, format!("rapport failed on this message ({what}); it was skipped and recorded as an error. Please report it with the message if you can")))
+            Err(format!("rapport failed on this message ({what}); it was skipped and recorded as an error. Please report it with the message if you can"))
         }
     }
 }
@@ -168,12 +183,31 @@ fn wants_verdict(p: &Prepared, direction: Direction) -> bool {
     direction == Direction::Sent || !p.mail.list.is_automated()
 }
 
+/// What the source delivered for one batch: messages, and the errors to record with them (a
+/// message the source could not deliver and will not offer again, with where the source resumes
+/// after it).
+#[derive(Default)]
+struct Pulled {
+    raws: Vec<RawMail>,
+    bytes: u64,
+    errors: Vec<Failed>,
+    checkpoints: Vec<Checkpoint>,
+}
+
+impl Pulled {
+    fn len(&self) -> usize {
+        self.raws.len() + self.errors.len()
+    }
+}
+
 /// Assess the batch's texts that need a verdict and write the batch in one transaction.
-fn process_batch(state: &mut State, assessor: &mut Assessor<'_>, raws: Vec<RawMail>, direction: Direction, stats: &mut RunStats) -> Result<(), AuditError> {
+fn process_batch(state: &mut State, assessor: &mut Assessor<'_>, pulled: Pulled, direction: Direction, stats: &mut RunStats) -> Result<(), AuditError> {
     let model_id = crate::model_id();
+    let Pulled { raws, errors, checkpoints: failed_at, .. } = pulled;
     // Where each source will resume: written in the same transaction as the messages.
-    let checkpoints = Checkpoint::furthest(raws.iter().filter_map(|r| r.checkpoint.as_ref()));
-    let prepared: Vec<Result<Prepared, (String, String)>> = raws.into_par_iter().map(prepare).collect();
+    let checkpoints = Checkpoint::furthest(raws.iter().filter_map(|r| r.checkpoint.as_ref()).chain(&failed_at));
+    let prepared: Vec<Result<Prepared, Failed>> = raws.into_par_iter().map(prepare).collect();
+    let mut failed = errors;
     let mut batch = Batch { checkpoints, ..Batch::default() };
     let mut todo: Vec<&Prepared> = Vec::new();
     let mut rows: Vec<(&Prepared, bool)> = Vec::new();
@@ -181,7 +215,7 @@ fn process_batch(state: &mut State, assessor: &mut Assessor<'_>, raws: Vec<RawMa
     stats.read += prepared.len();
     for p in &prepared {
         match p {
-            Err((key, err)) => batch.errors.push((key.clone(), err.clone())),
+            Err(f) => failed.push(f.clone()),
             Ok(p) => {
                 if direction == Direction::Received {
                     stats.received += 1;
@@ -214,7 +248,8 @@ fn process_batch(state: &mut State, assessor: &mut Assessor<'_>, raws: Vec<RawMa
         let v = if assessed { verdicts.next().map(|a| ScoreRow::from_assessment(&a)) } else { None };
         batch.messages.push((row(p, direction), v));
     }
-    stats.errors.extend(batch.errors.iter().cloned());
+    batch.errors = failed.iter().map(|f| (f.key.clone(), f.message.clone())).collect();
+    stats.errors.extend(failed.into_iter().map(|f| (f.location, f.message)));
     state.commit_batch(&batch, model_id)?;
     Ok(())
 }
@@ -231,39 +266,63 @@ fn audit_source(state: &mut State, assessor: &mut Assessor<'_>, input: &mut Inpu
         Err(e) => {
             // This source cannot be read at all (an unreachable server, a refused login): report
             // it and go on with the others.
-            stats.errors.push((name, e.to_string()));
+            stats.errors.push(located(&e, &name));
             return Ok(());
         }
     }
     let seen = state.seen_keys()?;
-    let mut raws: Vec<RawMail> = Vec::with_capacity(batch_len);
-    let mut bytes = 0u64;
+    let mut pulled = Pulled::default();
     let mut read_errors = Vec::new();
     for item in source.mails_except(&seen) {
         match item {
             Ok(raw) => {
-                bytes += raw.bytes.len() as u64;
-                raws.push(raw);
+                pulled.bytes += raw.bytes.len() as u64;
+                pulled.raws.push(raw);
             }
-            Err(e) => read_errors.push(e.to_string()),
+            Err(e) => match e.record_key() {
+                // Recorded by an earlier audit: said once, not on every run.
+                Some(key) if seen.contains(&key) => continue,
+                // Errors the source will not offer again (an IMAP message below the folder's
+                // mark, junk in an mbox): recorded in the state with the batch, and the source's
+                // mark moves past them in the same transaction.
+                Some(key) => {
+                    pulled.checkpoints.extend(e.origin().and_then(|o| o.checkpoint()));
+                    let (location, message) = located(&e, &name);
+                    pulled.errors.push(Failed { key, location, message });
+                }
+                // Unreadable or over-size files: reported, not recorded as seen, so the next audit
+                // tries them again.
+                None => read_errors.push(located(&e, &name)),
+            },
         }
-        if raws.len() >= batch_len || bytes >= opts.batch_bytes {
-            let n = raws.len() as u64;
-            process_batch(state, assessor, std::mem::take(&mut raws), input.direction, stats)?;
-            bytes = 0;
+        if pulled.len() >= batch_len || pulled.bytes >= opts.batch_bytes {
+            let n = pulled.raws.len() as u64;
+            process_batch(state, assessor, std::mem::take(&mut pulled), input.direction, stats)?;
             progress.advance(n);
         }
     }
-    if !raws.is_empty() {
-        let n = raws.len() as u64;
-        process_batch(state, assessor, raws, input.direction, stats)?;
+    if pulled.len() > 0 {
+        let n = pulled.raws.len() as u64;
+        process_batch(state, assessor, pulled, input.direction, stats)?;
         progress.advance(n);
     }
     progress.finish();
-    // Read errors (unreadable files, over-size messages) are reported, not recorded as seen: the
-    // next audit tries them again.
-    stats.errors.extend(read_errors.into_iter().map(|e| (name.clone(), e)));
+    stats.errors.extend(read_errors);
     Ok(())
+}
+
+/// Where an error is (the message, the file, else the source) and its text without that location
+/// at its start: it is printed as `where: text`, and must not name the place twice.
+fn located(e: &IngestError, source: &str) -> (String, String) {
+    let location = match e {
+        IngestError::MboxJunk { path, .. } | IngestError::Io { path, .. } | IngestError::IsDirectory { path } => path.display().to_string(),
+        IngestError::TooLarge { origin, .. } | IngestError::Message { origin, .. } => origin.to_string(),
+        IngestError::Stdin(_) => source.to_string(),
+        // `mailbox: message`, where the source is `imap:mailbox`: the source is the location.
+        IngestError::Imap { message, .. } => return (source.to_string(), message.clone()),
+    };
+    let text = without_location(&e.to_string(), &location);
+    (location, text)
 }
 
 /// Verdicts for messages audited under another model or other rules: re-assessed from the
@@ -285,4 +344,23 @@ fn rescore_stale(state: &mut State, assessor: &mut Assessor<'_>, batch: usize, s
         stats.rescored += rows.len();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_one_message_becomes_its_error() {
+        let r: Result<(), String> = guarded(|| {
+            let v: Vec<u8> = Vec::new();
+            // As `v[..7]` on a short string would.
+            let _ = v[..7].len();
+            Ok(())
+        });
+        let e = r.unwrap_err();
+        assert!(e.contains("rapport failed on this message") && e.contains("out of range"), "{e}");
+        assert_eq!(guarded(|| Err::<(), _>("plain error".to_string())).unwrap_err(), "plain error");
+        assert_eq!(guarded(|| Ok::<_, String>(3)).unwrap(), 3);
+    }
 }

@@ -71,7 +71,7 @@ impl Config {
         };
         let mut cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: path.clone(),
-            message: e.to_string(),
+            message: toml_error(&text, &e),
         })?;
         for (name, m) in cfg.mailbox.iter_mut() {
             m.name = name.clone();
@@ -90,6 +90,52 @@ impl Config {
             },
         })
     }
+}
+
+/// A TOML error as `line L, column C: message`, without the offending line: the file may hold a
+/// secret typed in the wrong place (`passwd = "hunter2"`), and toml's own rendering quotes the
+/// line. Values that serde quotes in its message (`invalid type: string "…"`) are left out too.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = scrub_quoted(e.message().trim());
+    match e.span() {
+        Some(span) => {
+            let start = (0..=span.start.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let before = &text[..start];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// `message` without the string values serde quotes in it (`invalid type: string "hunter2"`,
+/// written with `{:?}`): each becomes `string "…"`.
+fn scrub_quoted(message: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i + MARK.len()]);
+        out.push_str("…\"");
+        let mut chars = rest[i + MARK.len()..].char_indices();
+        let mut end = rest.len() - (i + MARK.len());
+        while let Some((j, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    end = j + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[i + MARK.len() + end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -120,6 +166,30 @@ mod tests {
         std::fs::write(&p, "[mailbox.work]\nhost = \"h\"\nuser = \"u\"\npassword = \"hunter2\"\n").unwrap();
         let err = Config::load(Some(&p)).unwrap_err().to_string();
         assert!(err.contains("password-env") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_toml_error_names_line_and_column_but_never_quotes_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        let cases = [
+            // A mistyped key: toml's own message would print the whole line.
+            "[mailbox.work]\nhost = \"h\"\nuser = \"u\"\npassword-env = \"X\"\npasswd = \"hunter2\"\n",
+            // Broken syntax on the secret's line.
+            "[mailbox.work]\nhost = \"h\"\npasswd = \"hunter2\n",
+            // A value of the wrong type: serde quotes it.
+            "[mailbox.work]\nhost = \"h\"\nuser = \"u\"\npassword-env = \"X\"\nport = \"hunter2\"\n",
+        ];
+        for text in cases {
+            std::fs::write(&p, text).unwrap();
+            let err = Config::load(Some(&p)).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("line "), "{err}");
+            assert!(err.contains("column "), "{err}");
+        }
+        std::fs::write(&p, cases[0]).unwrap();
+        let err = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(err.contains("line 5, column 1") && err.contains("passwd"), "{err}");
     }
 
     #[test]

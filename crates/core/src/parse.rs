@@ -5,19 +5,22 @@ use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 use crate::source::{RawMail, SourceRef};
 use crate::text::sha256_hex;
 
-/// Longest text body rapport will score (a human-written email is far shorter).
+/// Longest text body rapport will score: 1 MiB, some 150,000 words. A human-written email is far
+/// shorter; a longer text is generated (a log, a report pasted in), and scoring it sentence by
+/// sentence would take minutes for nothing. The whole message may be much larger (attachments):
+/// that limit is the source's ([`crate::source::DEFAULT_MAX_MESSAGE_BYTES`]).
 pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 
 /// Turning bytes into a [`crate::parse::ParsedMail`].
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("{origin}: this is not an email message (binary data, no mail headers). Give an .eml file exported from your mail client")]
+    #[error("{origin}: this is not an email message (binary data, no mail headers). {}", not_mail_advice(.origin))]
     NotMail { origin: SourceRef },
     #[error("{origin}: no mail headers found. If this is the text of a draft, run `rapport check --text FILE` instead")]
     NoHeaders { origin: SourceRef },
     #[error("{origin}: the message has no text body: nothing to check. Write the draft's text, or check the right file")]
     EmptyBody { origin: SourceRef },
-    #[error("{origin}: the text body is {len} bytes long, over the limit of {limit} bytes for one human-written message. Check only the part you wrote")]
+    #[error("{origin}: the text body is {len} bytes long, over the limit of 1 MiB ({limit} bytes) of text that rapport scores in one message: no human-written email is that long, so this is most likely generated text or a pasted log. Check only the part you wrote")]
     TextTooLong {
         origin: SourceRef,
         len: usize,
@@ -25,6 +28,14 @@ pub enum ParseError {
     },
 }
 
+/// What to do about bytes that are not mail, by where they came from.
+fn not_mail_advice(origin: &SourceRef) -> &'static str {
+    match origin {
+        SourceRef::Mbox { .. } => "The mbox may be damaged at this message; the other messages are read",
+        SourceRef::Imap { .. } => "The server holds something that is not mail under this UID; the other messages are read",
+        _ => "Give an .eml file exported from your mail client",
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mailbox {

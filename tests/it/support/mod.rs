@@ -1,2 +1,3 @@
 //! Shared test helpers.
 pub mod dovecot;
+pub mod hostile_imap;

@@ -1,10 +1,10 @@
 //! File-based sources: one `.eml`, a directory tree of messages, a maildir, an mbox, stdin.
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::{read_file_limited, MailIter, MailSource, RawMail, SourceRef};
+use super::mbox::{is_mbox, MboxSource};
+use super::{read_file_limited, MailIter, MailSource, SourceRef};
 use crate::source::IngestError;
 
 /// Pick the right source for a path: `-` is stdin, a directory with `cur/` or `new/` is a maildir,
@@ -28,20 +28,6 @@ pub fn open_path(path: &Path, max_bytes: u64) -> Result<Box<dyn MailSource>, Ing
         return Ok(Box::new(MboxSource::new(path, max_bytes)));
     }
     Ok(Box::new(EmlSource::new(path, max_bytes)))
-}
-
-fn is_mbox(path: &Path) -> std::io::Result<bool> {
-    let mut head = [0u8; 5];
-    let mut f = File::open(path)?;
-    let mut n = 0;
-    while n < head.len() {
-        let got = f.read(&mut head[n..])?;
-        if got == 0 {
-            break;
-        }
-        n += got;
-    }
-    Ok(&head[..n] == b"From ")
 }
 
 /// One message file.
@@ -87,11 +73,23 @@ impl DirSource {
     }
 }
 
-/// Walk `root` depth-first; unreadable directories become errors in the list.
+/// Walk `root` depth-first; unreadable directories become errors in the list. Symbolic links are
+/// followed, but every folder and every file is visited once, known by (device, inode): a link
+/// loop, or two links to one folder, neither repeats files nor grows without end.
 fn walk_files(root: &Path) -> Vec<Result<PathBuf, IngestError>> {
     let mut out = Vec::new();
+    let mut visited: HashSet<(u64, u64)> = HashSet::new();
+    let mut files_seen: HashSet<(u64, u64)> = HashSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
+        match std::fs::metadata(&dir) {
+            Ok(m) if !visited.insert((m.dev(), m.ino())) => continue,
+            Ok(_) => {}
+            Err(source) => {
+                out.push(Err(IngestError::Io { path: dir, source }));
+                continue;
+            }
+        }
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(source) => {
@@ -107,9 +105,13 @@ fn walk_files(root: &Path) -> Vec<Result<PathBuf, IngestError>> {
         names.sort();
         let mut subdirs = Vec::new();
         for p in names {
-            if p.is_dir() {
-                subdirs.push(p);
-            } else if p.is_file() {
+            // Follows links; a dangling link is neither.
+            let Ok(meta) = std::fs::metadata(&p) else { continue };
+            if meta.is_dir() {
+                if !visited.contains(&(meta.dev(), meta.ino())) {
+                    subdirs.push(p);
+                }
+            } else if meta.is_file() && files_seen.insert((meta.dev(), meta.ino())) {
                 out.push(Ok(p));
             }
         }
@@ -223,176 +225,13 @@ impl MaildirSource {
     }
 }
 
-/// An mbox file, streamed message by message (memory stays flat whatever its size).
-pub struct MboxSource {
-    path: PathBuf,
-    max_bytes: u64,
-}
-
-impl MboxSource {
-    pub fn new(path: &Path, max_bytes: u64) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            max_bytes,
-        }
-    }
-}
-
-struct MboxIter {
-    path: PathBuf,
-    reader: Option<BufReader<File>>,
-    index: usize,
-    max_bytes: u64,
-    pending_from: bool,
-    failed: bool,
-}
-
-impl MboxIter {
-    /// Read one message: lines up to the next `From ` line. `>From ` quoting is undone.
-    fn read_one(&mut self) -> Option<Result<RawMail, IngestError>> {
-        let reader = self.reader.as_mut()?;
-        let origin = SourceRef::Mbox {
-            path: self.path.clone(),
-            index: self.index,
-        };
-        let mut bytes = Vec::new();
-        let mut line = Vec::with_capacity(256);
-        let mut too_large = false;
-        let mut size: u64 = 0;
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => {
-                    self.reader = None;
-                    break;
-                }
-                Ok(_) => {}
-                Err(source) => {
-                    self.reader = None;
-                    self.failed = true;
-                    return Some(Err(IngestError::Io {
-                        path: self.path.clone(),
-                        source,
-                    }));
-                }
-            }
-            if line.starts_with(b"From ") {
-                if !self.pending_from {
-                    // The separator line of the message we are reading.
-                    self.pending_from = true;
-                    continue;
-                }
-                // The separator of the next message: keep the state for the next call.
-                break;
-            }
-            if !self.pending_from {
-                // Text before the first separator: not a message.
-                continue;
-            }
-            size += line.len() as u64;
-            if size > self.max_bytes {
-                too_large = true;
-                continue;
-            }
-            // Undo mboxrd quoting: ">From " -> "From ", ">>From " -> ">From ".
-            let start = line.iter().take_while(|&&b| b == b'>').count();
-            if start > 0 && line[start..].starts_with(b"From ") {
-                bytes.extend_from_slice(&line[1..]);
-            } else {
-                bytes.extend_from_slice(&line);
-            }
-        }
-        if !self.pending_from {
-            return None;
-        }
-        // After breaking on the next separator, the separator is consumed: the next message starts.
-        self.pending_from = self.reader.is_some();
-        self.index += 1;
-        if too_large {
-            return Some(Err(IngestError::TooLarge {
-                origin,
-                size,
-                limit: self.max_bytes,
-            }));
-        }
-        Some(Ok(RawMail::new(origin, bytes)))
-    }
-}
-
-impl Iterator for MboxIter {
-    type Item = Result<RawMail, IngestError>;
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        self.read_one()
-    }
-}
-
-impl MailSource for MboxSource {
-    fn describe(&self) -> String {
-        format!("mbox {}", self.path.display())
-    }
-    fn mails(&mut self) -> MailIter<'_> {
-        match File::open(&self.path) {
-            Ok(f) => Box::new(MboxIter {
-                path: self.path.clone(),
-                reader: Some(BufReader::with_capacity(1 << 16, f)),
-                index: 0,
-                max_bytes: self.max_bytes,
-                pending_from: false,
-                failed: false,
-            }),
-            Err(source) => Box::new(std::iter::once(Err(IngestError::Io {
-                path: self.path.clone(),
-                source,
-            }))),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::RawMail;
 
     fn collect(src: &mut dyn MailSource) -> Vec<Result<RawMail, IngestError>> {
         src.mails().collect()
-    }
-
-    #[test]
-    fn mbox_splits_messages_and_unquotes_from_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("box");
-        std::fs::write(
-            &p,
-            "From a@x Mon Jan 1 00:00:00 2024\nSubject: one\n\nhello\n>From the start\n\nFrom b@x Mon Jan 1 00:00:00 2024\nSubject: two\n\nbye\n",
-        )
-        .unwrap();
-        let mut src = open_path(&p, 1 << 20).unwrap();
-        let got = collect(src.as_mut());
-        assert_eq!(got.len(), 2);
-        let first = got[0].as_ref().unwrap();
-        assert_eq!(String::from_utf8_lossy(&first.bytes), "Subject: one\n\nhello\nFrom the start\n\n");
-        assert_eq!(first.origin, SourceRef::Mbox { path: p.clone(), index: 0 });
-        let second = got[1].as_ref().unwrap();
-        assert_eq!(String::from_utf8_lossy(&second.bytes), "Subject: two\n\nbye\n");
-        assert_eq!(second.origin, SourceRef::Mbox { path: p.clone(), index: 1 });
-    }
-
-    #[test]
-    fn mbox_message_over_limit_is_an_error_and_the_rest_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("box");
-        let big = "x".repeat(200);
-        std::fs::write(
-            &p,
-            format!("From a Mon Jan 1 00:00:00 2024\nSubject: big\n\n{big}\nFrom b Mon Jan 1 00:00:00 2024\nSubject: ok\n\nfine\n"),
-        )
-        .unwrap();
-        let got = collect(&mut MboxSource::new(&p, 100));
-        assert_eq!(got.len(), 2);
-        assert!(matches!(got[0], Err(IngestError::TooLarge { .. })));
-        assert!(got[1].is_ok());
     }
 
     #[test]
@@ -412,6 +251,33 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["1.", "2.", "10."]);
+    }
+
+    #[test]
+    fn directory_walk_survives_symlink_loops_and_reads_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("mail");
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/1.eml"), "Subject: one\n\nbody\n").unwrap();
+        std::fs::write(root.join("a/b/2.eml"), "Subject: two\n\nbody\n").unwrap();
+        // A loop (the root linking to itself), a second name for a folder and for a file, and a
+        // dangling link.
+        std::os::unix::fs::symlink(".", root.join("self")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("again")).unwrap();
+        std::os::unix::fs::symlink(root.join("a/1.eml"), root.join("1-link.eml")).unwrap();
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+        let got = collect(open_path(&root, 1 << 20).unwrap().as_mut());
+        let mut subjects: Vec<String> = got
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.as_ref().unwrap().bytes).lines().next().unwrap().to_string())
+            .collect();
+        subjects.sort();
+        assert_eq!(subjects, ["Subject: one", "Subject: two"], "{got:?}");
+        // A second loop, from deep inside back to the root: with links followed blindly the walk
+        // branches at every level and never ends.
+        std::os::unix::fs::symlink(&root, root.join("a/b/up")).unwrap();
+        let got = collect(open_path(&root, 1 << 20).unwrap().as_mut());
+        assert_eq!(got.len(), 2, "{got:?}");
     }
 
     #[test]

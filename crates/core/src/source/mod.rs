@@ -10,11 +10,16 @@ use std::path::{Path, PathBuf};
 
 mod error;
 mod files;
+mod mbox;
 pub use error::IngestError;
 pub mod imap;
-pub use files::{open_path, DirSource, EmlSource, MaildirSource, MboxSource};
+pub use files::{open_path, DirSource, EmlSource, MaildirSource};
+pub use mbox::MboxSource;
 
-/// Messages larger than this are refused with a clear error rather than read into memory.
+/// Messages larger than this are refused with a clear error rather than read into memory
+/// (`rapport audit --max-message-bytes`). 64 MiB holds any written email with its attachments
+/// (most servers refuse to send more than 25-50 MB); only the message's text is scored, and
+/// `rapport check` has its own, smaller limit on that text ([`crate::parse::MAX_TEXT_BYTES`]).
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Exactly where one message came from.
@@ -23,8 +28,12 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 64 * 1024 * 1024;
 pub enum SourceRef {
     /// A single file (an `.eml`, or one file of a directory or maildir).
     File { path: PathBuf },
-    /// The `index`-th message (0-based) of an mbox file.
-    Mbox { path: PathBuf, index: usize },
+    /// A message of an mbox file, known by its content: `digest` is a hash of its headers (less
+    /// the status headers mail clients rewrite) and body, with `-2`, `-3`… appended for the second
+    /// and later copies of the same message in one file. Compacting or rotating the file, or
+    /// appending to it, leaves every message's digest as it was. `index` (0-based, its position
+    /// in this read of the file) is for people only and is not part of [`SourceRef::key`].
+    Mbox { path: PathBuf, index: usize, digest: String },
     /// A message on an IMAP server.
     Imap {
         mailbox: String,
@@ -42,7 +51,7 @@ impl fmt::Display for SourceRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SourceRef::File { path } => write!(f, "{}", path.display()),
-            SourceRef::Mbox { path, index } => write!(f, "{} (message {})", path.display(), index + 1),
+            SourceRef::Mbox { path, index, .. } => write!(f, "{} (message {})", path.display(), index + 1),
             SourceRef::Imap {
                 mailbox,
                 folder,
@@ -65,11 +74,44 @@ impl SourceRef {
                 uidvalidity,
                 uid,
             } => format!("imap:{mailbox}/{folder};{uidvalidity};{uid}"),
+            SourceRef::Mbox { path, digest, .. } => format!("mbox:{};{digest}", path.display()),
             other => other.to_string(),
+        }
+    }
+
+    /// Where a resumable source stands once this message is dealt with (IMAP: the folder's UID
+    /// mark), so that a message that fails moves the mark as one that is stored does.
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        match self {
+            SourceRef::Imap { mailbox, folder, uidvalidity, uid } => Some(Checkpoint {
+                key: imap::folder_key(mailbox, folder),
+                epoch: *uidvalidity,
+                mark: *uid,
+            }),
+            _ => None,
         }
     }
 }
 
+/// `message` without the location it names (`where: …` at its start, or `… where …` inside it):
+/// errors name their input, and a caller that prints the input beside the error strips it so
+/// that it is not printed twice (`big.eml: big.eml: …`).
+pub fn without_location(message: &str, location: &str) -> String {
+    if location.is_empty() {
+        return message.to_string();
+    }
+    if let Some(rest) = message.strip_prefix(location) {
+        if let Some(rest) = rest.strip_prefix(": ").or_else(|| rest.strip_prefix(' ')) {
+            return rest.to_string();
+        }
+    }
+    match message.find(&format!(" {location}")) {
+        Some(i) if message[i + 1 + location.len()..].starts_with([':', ' ', ',', '.']) => {
+            format!("{}{}", &message[..i], &message[i + 1 + location.len()..])
+        }
+        _ => message.to_string(),
+    }
+}
 /// The raw bytes of one message and where they came from.
 #[derive(Debug, Clone)]
 pub struct RawMail {

@@ -86,12 +86,21 @@ pub struct ImapConfig {
     pub batch_size: usize,
     /// Timeout for connecting and for each read or write on the connection.
     pub timeout: Duration,
+    /// The longest one command may take, from sending it to its last byte of answer (and
+    /// connecting, securing and logging in, together): a server that trickles bytes cannot stall
+    /// an audit.
+    pub command_timeout: Duration,
+    /// How a dropped connection is retried.
+    pub retry: Retry,
 }
 
 /// Default messages per `UID FETCH`.
 pub const DEFAULT_BATCH_SIZE: usize = 50;
 /// Default connect/read/write timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default deadline of one command (`command-timeout-secs`): a batch of up to 64 MiB fetched
+/// at 1 Mbit/s takes about 9 minutes.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl ImapConfig {
     /// A config with the defaults: implicit TLS on port 993, system roots, the `\Sent` folder,
@@ -114,6 +123,8 @@ impl ImapConfig {
             received: Vec::new(),
             batch_size: DEFAULT_BATCH_SIZE,
             timeout: DEFAULT_TIMEOUT,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            retry: Retry::default(),
         }
     }
 
@@ -165,6 +176,10 @@ pub(super) struct RawImapConfig {
     pub(super) received: Vec<String>,
     pub(super) batch_size: Option<usize>,
     pub(super) timeout_secs: Option<u64>,
+    pub(super) command_timeout_secs: Option<u64>,
+    pub(super) reconnect_attempts: Option<u32>,
+    pub(super) reconnect_delay_secs: Option<f64>,
+    pub(super) reconnect_max_delay_secs: Option<f64>,
 }
 
 impl TryFrom<RawImapConfig> for ImapConfig {
@@ -247,6 +262,22 @@ impl TryFrom<RawImapConfig> for ImapConfig {
             Some(s) => Duration::from_secs(s),
             None => DEFAULT_TIMEOUT,
         };
+        let command_timeout = match raw.command_timeout_secs {
+            Some(0) => return Err("`command-timeout-secs` must be at least 1".into()),
+            Some(s) => Duration::from_secs(s),
+            None => DEFAULT_COMMAND_TIMEOUT.max(timeout),
+        };
+        let secs = |key: &str, v: Option<f64>, default: Duration| match v {
+            None => Ok(default),
+            Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+            Some(_) => Err(format!("`{key}` must be a number of seconds from 0 to 3600")),
+        };
+        let defaults = Retry::default();
+        let retry = Retry {
+            attempts: raw.reconnect_attempts.unwrap_or(defaults.attempts),
+            first_delay: secs("reconnect-delay-secs", raw.reconnect_delay_secs, defaults.first_delay)?,
+            max_delay: secs("reconnect-max-delay-secs", raw.reconnect_max_delay_secs, defaults.max_delay)?,
+        };
         Ok(ImapConfig {
             name: raw.name,
             port: raw.port.unwrap_or(raw.security.default_port()),
@@ -259,6 +290,8 @@ impl TryFrom<RawImapConfig> for ImapConfig {
             received: raw.received,
             batch_size,
             timeout,
+            command_timeout,
+            retry,
         })
     }
 }

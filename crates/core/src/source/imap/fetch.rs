@@ -1,31 +1,48 @@
-//! The streaming [`MailSource`] over one folder, with reconnects and back-off.
+//! The streaming [`MailSource`] over one folder, with reconnects, back-off, and the isolation of
+//! messages a server cannot or will not deliver.
+use std::collections::BTreeMap;
+
 use super::*;
 
-/// How [`ImapSource`] reconnects after the connection drops.
+/// How [`ImapSource`] reconnects after the connection drops (`reconnect-attempts`,
+/// `reconnect-delay-secs`, `reconnect-max-delay-secs` in the config).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retry {
     /// Reconnection attempts after a failure before giving up (0: never reconnect).
     pub attempts: u32,
     /// Wait before the first attempt; doubled before each next one.
     pub first_delay: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
 }
 
 impl Default for Retry {
-    /// 3 attempts, after 0.5 s, 1 s and 2 s.
+    /// 5 attempts, after 1, 2, 4, 8 and 16 s (31 s in all: long enough for a server restart).
     fn default() -> Self {
-        Retry {
-            attempts: 3,
-            first_delay: Duration::from_millis(500),
-        }
+        Retry { attempts: 5, first_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
     }
 }
 
+impl Retry {
+    /// The wait before attempt `n` (0-based).
+    pub fn delay(&self, n: u32) -> Duration {
+        self.first_delay.saturating_mul(2u32.saturating_pow(n)).min(self.max_delay)
+    }
+}
+
+/// Bodies per `UID FETCH`, by their announced sizes: a batch is cut when it reaches this many bytes
+/// (a bigger message is fetched alone).
+pub const FETCH_BYTES: u64 = 16 * 1024 * 1024;
+
 /// A [`MailSource`] over one IMAP folder: the messages whose UID is above `last_uid`, in UID
-/// order, fetched `batch_size` at a time. The connection is opened on the first pull. When it
-/// drops, the source reconnects (see [`Retry`]), checks that UIDVALIDITY is still the expected
-/// one, and resumes after the last UID it delivered: every message comes exactly once. A changed
-/// UIDVALIDITY, a refused login or a bad certificate end the stream with one `Err`. Messages over
-/// the size limit are one `Err` each ([`IngestError::TooLarge`]) and are not downloaded.
+/// order, fetched `batch_size` at a time (and at most [`FETCH_BYTES`] of bodies at a time). The
+/// connection is opened on the first pull. When it drops, the source reconnects (see [`Retry`]),
+/// checks that UIDVALIDITY is still the expected one, and resumes after the last UID it
+/// delivered: every message comes exactly once. A changed UIDVALIDITY, a refused login or a bad
+/// certificate end the stream with one `Err`. Messages over the size limit are one `Err` each
+/// ([`IngestError::TooLarge`]) and are not downloaded; a message the server refuses or answers for
+/// with something unreadable or too slowly is one `Err` ([`IngestError::Message`]), and the
+/// messages after it come as usual. Items always come in UID order.
 pub struct ImapSource {
     pub(super) cfg: ImapConfig,
     pub(super) folder: String,
@@ -41,11 +58,11 @@ impl ImapSource {
     /// on a first run, or from its state).
     pub fn new(cfg: ImapConfig, folder: String, uidvalidity: u32, last_uid: u32) -> Self {
         ImapSource {
+            retry: cfg.retry.clone(),
             cfg,
             folder,
             uidvalidity,
             last_uid,
-            retry: Retry::default(),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             changed_uidvalidity: None,
         }
@@ -81,6 +98,10 @@ impl ImapSource {
     pub fn folder(&self) -> &str {
         &self.folder
     }
+
+    fn origin(&self, uid: u32) -> SourceRef {
+        SourceRef::Imap { mailbox: self.cfg.name.clone(), folder: self.folder.clone(), uidvalidity: self.uidvalidity, uid }
+    }
 }
 
 impl MailSource for ImapSource {
@@ -89,33 +110,55 @@ impl MailSource for ImapSource {
     }
 
     fn mails(&mut self) -> MailIter<'_> {
+        let frontier = self.last_uid;
         Box::new(ImapIter {
             src: self,
             session: None,
-            pending: None,
-            ready: VecDeque::new(),
+            todo: None,
+            frontier,
+            sized: VecDeque::new(),
+            alone: VecDeque::new(),
+            ready: BTreeMap::new(),
+            failed: None,
             done: false,
         })
     }
 }
 
+type Item = Result<RawMail, IngestError>;
+
 pub(super) struct ImapIter<'a> {
     pub(super) src: &'a mut ImapSource,
     pub(super) session: Option<ImapSession>,
-    /// UIDs still to fetch (known since the last search on this connection).
-    pub(super) pending: Option<VecDeque<u32>>,
-    /// Fetched, not yet handed out: (uid, item).
-    pub(super) ready: VecDeque<(u32, Result<RawMail, IngestError>)>,
-    pub(super) done: bool,
+    /// UIDs found by the last search on this connection, not yet sized.
+    todo: Option<VecDeque<u32>>,
+    /// The highest UID taken out of `todo` (a new search starts after it).
+    frontier: u32,
+    /// Sized, to fetch in batches: (uid, size).
+    sized: VecDeque<(u32, u64)>,
+    /// To fetch one at a time (no size known, or their batch failed).
+    alone: VecDeque<u32>,
+    /// Done, not yet handed out; handed out in UID order, only below every UID still in flight.
+    ready: BTreeMap<u32, Item>,
+    /// The error that ended the stream, handed out after what is ready.
+    failed: Option<IngestError>,
+    done: bool,
 }
 
 impl ImapIter<'_> {
-    /// Fetch the next batch into `ready`. `Ok(false)`: nothing left.
-    pub(super) fn fill_once(&mut self) -> Result<bool, Fail> {
-        let src = &*self.src;
+    /// The smallest UID not yet resolved.
+    fn in_flight(&self) -> Option<u32> {
+        let a = self.sized.front().map(|&(uid, _)| uid);
+        let b = self.alone.iter().min().copied();
+        a.into_iter().chain(b).min()
+    }
+
+    /// The session, connected and in the folder (with its UIDVALIDITY checked).
+    fn connected(&mut self) -> Result<&mut ImapSession, Fail> {
         if self.session.is_none() {
-            self.pending = None;
-            let mut session = ImapSession::open(&src.cfg)?;
+            self.todo = None;
+            let src = &*self.src;
+            let mut session = ImapSession::open(&src.cfg, src.max_message_bytes)?;
             let status = session.examine_inner(&src.folder)?;
             if status.uidvalidity != src.uidvalidity {
                 let message = uidvalidity_changed(&src.folder, src.uidvalidity, status.uidvalidity);
@@ -124,61 +167,141 @@ impl ImapIter<'_> {
             }
             self.session = Some(session);
         }
-        let session = self.session.as_mut().expect("connected above");
-        if self.pending.is_none() {
-            self.pending = Some(session.uids_after_inner(&src.folder, src.last_uid)?.into());
-        }
-        let pending = self.pending.as_mut().expect("searched above");
-        if pending.is_empty() {
-            return Ok(false);
-        }
-        let batch: Vec<u32> = pending
-            .iter()
-            .take(src.cfg.batch_size.max(1))
-            .copied()
-            .collect();
-        let sizes = session.sizes_inner(&src.folder, src.uidvalidity, &batch)?;
-        let small: Vec<u32> = batch
-            .iter()
-            .copied()
-            .filter(|uid| {
-                sizes
-                    .get(uid)
-                    .is_none_or(|&size| size <= src.max_message_bytes)
-            })
-            .collect();
-        let mut mails: HashMap<u32, RawMail> = session
-            .fetch_inner(&src.folder, src.uidvalidity, &small)?
-            .into_iter()
-            .map(|m| match m.origin {
-                SourceRef::Imap { uid, .. } => (uid, m),
-                _ => unreachable!("fetch returns IMAP origins"),
-            })
-            .collect();
-        for uid in &batch {
-            let origin = || SourceRef::Imap {
-                mailbox: src.cfg.name.clone(),
-                folder: src.folder.clone(),
-                uidvalidity: src.uidvalidity,
-                uid: *uid,
+        Ok(self.session.as_mut().expect("connected above"))
+    }
+
+    /// One step: fetch one message alone, or one batch, or size the next UIDs, or search.
+    /// `Ok(false)`: nothing left.
+    pub(super) fn fill_once(&mut self) -> Result<bool, Fail> {
+        let limit = self.src.max_message_bytes;
+        if let Some(&uid) = self.alone.front() {
+            let (folder, uidvalidity) = (self.src.folder.clone(), self.src.uidvalidity);
+            let session = self.connected()?;
+            let got = session.fetch_inner(&folder, uidvalidity, &[uid], limit, partial_len(limit));
+            let item = match got {
+                Ok(mut batch) => match batch.bodies.remove(&uid) {
+                    Some((bytes, size)) => Some(self.body(uid, bytes, size)),
+                    None => batch.trouble.map(|why| Err(self.message_error(uid, why))),
+                },
+                Err(fail) if fail.answer => {
+                    self.drop_connection(true);
+                    Some(Err(self.message_error(uid, fail.message)))
+                }
+                Err(fail) => return Err(fail),
             };
-            if let Some(mail) = mails.remove(uid) {
-                self.ready.push_back((*uid, Ok(mail)));
-            } else if let Some(&size) = sizes.get(uid).filter(|&&size| size > src.max_message_bytes)
-            {
-                self.ready.push_back((
-                    *uid,
-                    Err(IngestError::TooLarge {
-                        origin: origin(),
-                        size,
-                        limit: src.max_message_bytes,
-                    }),
-                ));
+            self.alone.pop_front();
+            if let Some(item) = item {
+                self.ready.insert(uid, item);
             }
             // Else the message was deleted since the search: nothing to read.
+            return Ok(true);
         }
-        pending.drain(..batch.len());
+        if !self.sized.is_empty() {
+            return self.fetch_batch();
+        }
+        let (folder, frontier, batch_size) = (self.src.folder.clone(), self.frontier, self.src.cfg.batch_size.max(1));
+        let uidvalidity = self.src.uidvalidity;
+        self.connected()?;
+        if self.todo.is_none() {
+            let session = self.session.as_mut().expect("connected above");
+            let found = session.uids_after_inner(&folder, frontier)?;
+            self.todo = Some(found.into());
+        }
+        let todo = self.todo.as_mut().expect("searched above");
+        if todo.is_empty() {
+            return Ok(false);
+        }
+        let batch: Vec<u32> = todo.iter().take(batch_size).copied().collect();
+        let session = self.session.as_mut().expect("connected above");
+        let sizes = match session.sizes_inner(&folder, uidvalidity, &batch) {
+            Ok(sizes) => sizes,
+            // The sizes could not be read: each message is fetched alone, never more than the limit.
+            Err(fail) if fail.answer => {
+                self.drop_connection(true);
+                HashMap::new()
+            }
+            Err(fail) => return Err(fail),
+        };
+        if let Some(todo) = self.todo.as_mut() {
+            todo.drain(..batch.len());
+        }
+        self.frontier = self.frontier.max(batch.last().copied().unwrap_or(0));
+        for uid in batch {
+            match sizes.get(&uid) {
+                Some(&size) if size > limit => {
+                    let err = IngestError::TooLarge { origin: self.src.origin(uid), size, limit };
+                    self.ready.insert(uid, Err(err));
+                }
+                Some(&size) => self.sized.push_back((uid, size)),
+                None => self.alone.push_back(uid),
+            }
+        }
         Ok(true)
+    }
+
+    /// Fetch the next batch of sized messages (by count and by bytes); what it does not bring
+    /// whole and clean is fetched again one message at a time.
+    fn fetch_batch(&mut self) -> Result<bool, Fail> {
+        let limit = self.src.max_message_bytes;
+        let max = self.src.cfg.batch_size.max(1);
+        let mut uids = Vec::new();
+        let mut bytes = 0u64;
+        for &(uid, size) in self.sized.iter().take(max) {
+            if !uids.is_empty() && bytes + size > FETCH_BYTES {
+                break;
+            }
+            uids.push(uid);
+            bytes += size;
+        }
+        let (folder, uidvalidity) = (self.src.folder.clone(), self.src.uidvalidity);
+        let session = self.connected()?;
+        let got = session.fetch_inner(&folder, uidvalidity, &uids, limit, bytes);
+        let (mut bodies, trouble) = match got {
+            Ok(batch) => (batch.bodies, batch.trouble),
+            Err(fail) if fail.answer => {
+                self.drop_connection(true);
+                (HashMap::new(), Some(fail.message))
+            }
+            Err(fail) => return Err(fail),
+        };
+        self.sized.drain(..uids.len());
+        for uid in uids {
+            match bodies.remove(&uid) {
+                Some((body, size)) => {
+                    let item = self.body(uid, body, size);
+                    self.ready.insert(uid, item);
+                }
+                // Missing from a troubled answer: try it alone. From a clean one: deleted.
+                None if trouble.is_some() => self.alone.push_back(uid),
+                None => {}
+            }
+        }
+        Ok(true)
+    }
+
+    /// A fetched body: the message, or an error when it is over the limit.
+    fn body(&self, uid: u32, bytes: Vec<u8>, size: Option<u64>) -> Item {
+        let limit = self.src.max_message_bytes;
+        if bytes.len() as u64 > limit {
+            let size = size.filter(|&s| s > limit).unwrap_or(limit.saturating_add(1));
+            return Err(IngestError::TooLarge { origin: self.src.origin(uid), size, limit });
+        }
+        let session = self.session.as_ref();
+        Ok(match session {
+            Some(s) => s.raw_mail(&self.src.folder, self.src.uidvalidity, uid, bytes),
+            None => RawMail {
+                origin: self.src.origin(uid),
+                bytes,
+                checkpoint: self.src.origin(uid).checkpoint(),
+            },
+        })
+    }
+
+    fn message_error(&self, uid: u32, why: String) -> IngestError {
+        IngestError::Message {
+            origin: self.src.origin(uid),
+            message: format!("{why}. The message was skipped and recorded as an error; the messages after it are read"),
+        }
     }
 
     pub(super) fn fill(&mut self) -> Result<bool, IngestError> {
@@ -188,7 +311,7 @@ impl ImapIter<'_> {
                 Ok(more) => return Ok(more),
                 Err(fail) if fail.transient && attempt < self.src.retry.attempts => {
                     self.drop_connection(true);
-                    let delay = self.src.retry.first_delay * 2u32.saturating_pow(attempt);
+                    let delay = self.src.retry.delay(attempt);
                     attempt += 1;
                     eprintln!(
                         "rapport: warning: {}: {}; reconnecting in {:.1} s (attempt {attempt} of {}), resuming after UID {}",
@@ -201,7 +324,7 @@ impl ImapIter<'_> {
                     std::thread::sleep(delay);
                 }
                 Err(fail) => {
-                    self.drop_connection(fail.transient);
+                    self.drop_connection(fail.transient || fail.answer);
                     let message = if fail.transient && attempt > 0 {
                         format!(
                             "{} (gave up after {attempt} reconnection attempts; the messages up to UID {} were delivered)",
@@ -221,7 +344,7 @@ impl ImapIter<'_> {
         if let Some(mut session) = self.session.take() {
             session.broken |= broken;
         }
-        self.pending = None;
+        self.todo = None;
     }
 }
 
@@ -230,9 +353,17 @@ impl Iterator for ImapIter<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some((uid, item)) = self.ready.pop_front() {
-                self.src.last_uid = self.src.last_uid.max(uid);
-                return Some(item);
+            if let Some((&uid, _)) = self.ready.first_key_value() {
+                if self.in_flight().is_none_or(|first| uid < first) {
+                    let item = self.ready.remove(&uid).expect("present");
+                    self.src.last_uid = self.src.last_uid.max(uid);
+                    return Some(item);
+                }
+            }
+            if self.ready.is_empty() {
+                if let Some(e) = self.failed.take() {
+                    return Some(Err(e));
+                }
             }
             if self.done {
                 return None;
@@ -246,8 +377,16 @@ impl Iterator for ImapIter<'_> {
                     }
                 }
                 Err(e) => {
+                    // What is ready below the first message not dealt with is still handed out,
+                    // then the error; nothing above it, so that the folder's mark never passes a
+                    // message that was not delivered.
                     self.done = true;
-                    return Some(Err(e));
+                    if let Some(first) = self.in_flight() {
+                        self.ready.retain(|&uid, _| uid < first);
+                    }
+                    self.sized.clear();
+                    self.alone.clear();
+                    self.failed = Some(e);
                 }
             }
         }
@@ -278,7 +417,7 @@ pub struct ImapMailbox {
 
 impl ImapMailbox {
     pub fn new(cfg: ImapConfig, role: FolderRole, max_message_bytes: u64) -> Self {
-        ImapMailbox { cfg, role, max_message_bytes, retry: Retry::default(), plan: Vec::new() }
+        ImapMailbox { retry: cfg.retry.clone(), cfg, role, max_message_bytes, plan: Vec::new() }
     }
 
     pub fn with_retry(mut self, retry: Retry) -> Self {

@@ -26,12 +26,12 @@ pub struct FolderInfo {
 /// One logged-in, read-only IMAP connection. Dropping it logs out.
 pub struct ImapSession {
     pub(super) cfg: ImapConfig,
-    pub(super) session: imap::Session<Stream>,
+    pub(super) wire: Wire,
     /// The same socket, to shut it down without going through TLS.
     pub(super) socket: TcpStream,
     /// The folder currently EXAMINEd.
     pub(super) current: Option<(String, FolderStatus)>,
-    /// The connection failed: do not try to log out politely.
+    /// The connection failed or is out of step: do not try to log out politely.
     pub(super) broken: bool,
 }
 
@@ -45,14 +45,32 @@ impl fmt::Debug for ImapSession {
     }
 }
 
+/// What one `UID FETCH` of bodies brought.
+#[derive(Debug, Default)]
+pub(super) struct FetchedBatch {
+    /// Each body (at most the partial length asked for), with the size the server gave.
+    pub(super) bodies: HashMap<u32, (Vec<u8>, Option<u64>)>,
+    /// Why the answer was not clean (a NO, or responses that could not be read): the UIDs it
+    /// lacks may be missing for that reason rather than deleted.
+    pub(super) trouble: Option<String>,
+}
+
+/// The size of a partial fetch that reveals whether a message is over `limit` bytes: one byte
+/// more (IMAP's partial lengths are 32-bit).
+pub(super) fn partial_len(limit: u64) -> u64 {
+    limit.saturating_add(1).min(u64::from(u32::MAX))
+}
+
 impl ImapSession {
     /// Connect, secure the connection as `cfg.security` says, and log in.
     pub fn connect(cfg: &ImapConfig) -> Result<Self, IngestError> {
-        Self::open(cfg).map_err(|f| cfg.error(f.message))
+        Self::open(cfg, DEFAULT_MAX_MESSAGE_BYTES).map_err(|f| cfg.error(f.message))
     }
 
-    pub(super) fn open(cfg: &ImapConfig) -> Result<Self, Fail> {
+    /// As [`ImapSession::connect`]; message bodies over `max_message_bytes` are never read whole.
+    pub(super) fn open(cfg: &ImapConfig, max_message_bytes: u64) -> Result<Self, Fail> {
         let server = cfg.server();
+        let deadline = std::time::Instant::now() + cfg.command_timeout;
         let secret = cfg.auth.source().resolve().map_err(|e| {
             Fail::fatal(format!(
                 "cannot get the {} for user `{}` from {}: {e}",
@@ -62,12 +80,10 @@ impl ImapSession {
             ))
         })?;
         let tcp = tcp_connect(cfg)?;
-        let socket = tcp
-            .try_clone()
-            .map_err(|e| io_fail(&server, "connecting", &e))?;
+        let socket = tcp.try_clone().map_err(|e| io_fail(&server, "connecting", &e))?;
         let (stream, greeting_read) = match cfg.security {
-            Security::Tls => (tls_handshake(cfg, tcp)?, false),
-            Security::StartTls => (tls_handshake(cfg, starttls(cfg, tcp)?)?, true),
+            Security::Tls => (tls_handshake(cfg, tcp, deadline)?, false),
+            Security::StartTls => (tls_handshake(cfg, starttls(cfg, tcp, deadline)?, deadline)?, true),
             Security::Plaintext => {
                 eprintln!(
                     "rapport: warning: {}: connecting to {server} WITHOUT encryption (security = \"plaintext\"): the password and every message cross the network readable by anyone on the way",
@@ -76,64 +92,56 @@ impl ImapSession {
                 (Stream::Plain(tcp), false)
             }
         };
-        let mut client = imap::Client::new(stream);
-        if greeting_read {
-            client.greeting_read = true;
-        } else {
-            let greeting = client
-                .read_greeting()
-                .map_err(|e| protocol_fail(&server, "waiting for its greeting", e))?;
-            check_greeting(&server, String::from_utf8_lossy(&greeting).trim_end())?;
+        let wire_socket = socket.try_clone().map_err(|e| io_fail(&server, "connecting", &e))?;
+        let limits = Limits::new(cfg, partial_len(max_message_bytes));
+        let mut wire = Wire::new(stream, wire_socket, server.clone(), limits);
+        if !greeting_read {
+            let greeting = wire.greeting()?;
+            check_greeting(&server, &greeting)?;
         }
-        let login = match &cfg.auth {
-            Auth::Password(_) => client.login(&cfg.user, secret.expose()),
-            Auth::XOAuth2(_) => client.authenticate(
-                "XOAUTH2",
-                &XOAuth2 {
-                    user: &cfg.user,
-                    token: secret.expose(),
-                    answered: std::cell::Cell::new(false),
-                },
-            ),
+        let answer = match &cfg.auth {
+            Auth::Password(_) => {
+                let (Some(user), Some(password)) = (quote(&cfg.user), quote(secret.expose())) else {
+                    return Err(Fail::fatal(format!(
+                        "the user name or the {} from {} contains a line break, which IMAP cannot send. Check `user` and what {} gives",
+                        cfg.auth.what(),
+                        cfg.auth.source(),
+                        cfg.auth.source()
+                    )));
+                };
+                wire.command(&format!("LOGIN {user} {password}"), "logging in", DEFAULT_BUDGET)?
+            }
+            Auth::XOAuth2(_) => {
+                let xoauth2 = XOAuth2 { user: &cfg.user, token: secret.expose(), answered: std::cell::Cell::new(false) };
+                wire.authenticate("XOAUTH2", "logging in", &mut |challenge| xoauth2.process(challenge))?
+            }
         };
-        let session = login.map_err(|(e, _client)| match e {
-            imap::Error::No(no) => Fail::fatal(format!(
-                "{server} refused the login of user `{}`: \"{}\". Check `user`, and the {} that {} gives{}",
-                cfg.user,
-                no.information,
-                cfg.auth.what(),
-                cfg.auth.source(),
-                if matches!(cfg.auth, Auth::XOAuth2(_)) {
-                    " (access tokens expire after about an hour: it must print a fresh one, for this user)"
-                } else {
-                    ""
-                }
-            )),
-            imap::Error::Bad(bad) => Fail::fatal(format!(
-                "{server} rejected the login of user `{}` as malformed: \"{}\". Check `user`{}",
-                cfg.user,
-                bad.information,
-                if matches!(cfg.auth, Auth::XOAuth2(_)) {
-                    ", and that this server supports XOAUTH2"
-                } else {
-                    ""
-                }
-            )),
-            imap::Error::Validate(_) => Fail::fatal(format!(
-                "the user name or the {} from {} contains a line break, which IMAP cannot send. Check `user` and what {} gives",
-                cfg.auth.what(),
-                cfg.auth.source(),
-                cfg.auth.source()
-            )),
-            other => protocol_fail(&server, "logging in", other),
-        })?;
-        Ok(ImapSession {
-            cfg: cfg.clone(),
-            session,
-            socket,
-            current: None,
-            broken: false,
-        })
+        match answer.status {
+            imap_proto::Status::Ok => {}
+            imap_proto::Status::No => {
+                return Err(Fail::fatal(format!(
+                    "{server} refused the login of user `{}`: \"{}\". Check `user`, and the {} that {} gives{}",
+                    cfg.user,
+                    answer.text,
+                    cfg.auth.what(),
+                    cfg.auth.source(),
+                    if matches!(cfg.auth, Auth::XOAuth2(_)) {
+                        " (access tokens expire after about an hour: it must print a fresh one, for this user)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+            _ => {
+                return Err(Fail::fatal(format!(
+                    "{server} rejected the login of user `{}` as malformed: \"{}\". Check `user`{}",
+                    cfg.user,
+                    answer.text,
+                    if matches!(cfg.auth, Auth::XOAuth2(_)) { ", and that this server supports XOAUTH2" } else { "" }
+                )))
+            }
+        }
+        Ok(ImapSession { cfg: cfg.clone(), wire, socket, current: None, broken: false })
     }
 
     /// The account this session belongs to.
@@ -143,22 +151,37 @@ impl ImapSession {
 
     pub(super) fn wrap<T>(&mut self, r: Result<T, Fail>) -> Result<T, IngestError> {
         r.map_err(|f| {
-            if f.transient {
+            if f.transient || f.answer {
                 self.broken = true;
             }
             self.cfg.error(f.message)
         })
     }
 
-    pub(super) fn track<T>(&mut self, doing: &str, r: imap::Result<T>) -> Result<T, Fail> {
-        r.map_err(|e| {
-            let fail = protocol_fail(&self.cfg.server(), doing, e);
-            if fail.transient {
+    /// Send a command and read its answer; a failure on the way marks the connection broken.
+    pub(super) fn run(&mut self, command: &str, doing: &str, budget: u64) -> Result<Answer, Fail> {
+        let r = self.wire.command(command, doing, budget);
+        if let Err(f) = &r {
+            if f.transient || f.answer {
                 self.broken = true;
                 self.current = None;
             }
-            fail
-        })
+        }
+        r
+    }
+
+    /// As [`ImapSession::run`], and a NO or BAD is an error.
+    pub(super) fn run_ok(&mut self, command: &str, doing: &str) -> Result<Answer, Fail> {
+        let answer = self.run(command, doing, DEFAULT_BUDGET)?;
+        match answer.status {
+            imap_proto::Status::Ok => Ok(answer),
+            imap_proto::Status::No => Err(Fail::fatal(format!("{} refused while {doing}: \"{}\"", self.cfg.server(), answer.text))),
+            _ => Err(Fail::fatal(format!(
+                "{} rejected a command while {doing}: \"{}\". This is a bug in rapport or a server it does not support; please report it",
+                self.cfg.server(),
+                answer.text
+            ))),
+        }
     }
 
     /// Every folder on the server (`LIST "" "*"`), with its SPECIAL-USE `\Sent` mark.
@@ -168,25 +191,20 @@ impl ImapSession {
     }
 
     pub(super) fn list_folders(&mut self) -> Result<Vec<FolderInfo>, Fail> {
-        let names = self.session.list(Some(""), Some("*"));
-        let names = self.track("listing folders", names)?;
+        let answer = self.run_ok("LIST \"\" \"*\"", "listing folders")?;
         use imap_proto::NameAttribute as A;
-        let mut folders: Vec<FolderInfo> = names
-            .iter()
-            .map(|n| {
-                let attrs = n.attributes();
-                let is = |flag: &str| {
-                    attrs
-                        .iter()
-                        .any(|a| matches!(a, A::Extension(e) if e.eq_ignore_ascii_case(flag)))
-                };
-                FolderInfo {
-                    name: utf7::decode(n.name()).unwrap_or_else(|| n.name().to_string()),
-                    sent: attrs.iter().any(|a| matches!(a, A::Sent)) || is("\\Sent"),
-                    selectable: !attrs.iter().any(|a| matches!(a, A::NoSelect))
-                        && !is("\\NoSelect")
-                        && !is("\\NonExistent"),
+        let mut folders: Vec<FolderInfo> = answer
+            .responses()
+            .filter_map(|r| match r {
+                imap_proto::Response::MailboxData(imap_proto::MailboxDatum::List { name_attributes, name, .. }) => {
+                    let is = |flag: &str| name_attributes.iter().any(|a| matches!(a, A::Extension(e) if e.eq_ignore_ascii_case(flag)));
+                    Some(FolderInfo {
+                        name: utf7::decode(&name).unwrap_or_else(|| name.to_string()),
+                        sent: name_attributes.iter().any(|a| matches!(a, A::Sent)) || is("\\Sent"),
+                        selectable: !name_attributes.iter().any(|a| matches!(a, A::NoSelect)) && !is("\\NoSelect") && !is("\\NonExistent"),
+                    })
                 }
+                _ => None,
             })
             .collect();
         folders.sort_by(|a, b| a.name.cmp(&b.name));
@@ -196,35 +214,39 @@ impl ImapSession {
     /// `LIST (SPECIAL-USE) "" "*"` (RFC 6154), for servers that only show the attributes when
     /// asked this way.
     pub(super) fn special_use_sent(&mut self) -> Result<Vec<String>, Fail> {
-        let raw = self
-            .session
-            .run_command_and_read_response("LIST (SPECIAL-USE) \"\" \"*\"");
-        let raw = self.track("listing SPECIAL-USE folders", raw)?;
-        let mut rest = &raw[..];
-        let mut sent = Vec::new();
-        while !rest.is_empty() {
-            match imap_proto::parser::parse_response(rest) {
-                Ok((
-                    next,
-                    imap_proto::Response::MailboxData(imap_proto::MailboxDatum::List {
-                        name_attributes,
-                        name,
-                        ..
-                    }),
-                )) => {
+        let answer = self.run_ok("LIST (SPECIAL-USE) \"\" \"*\"", "listing SPECIAL-USE folders")?;
+        Ok(answer
+            .responses()
+            .filter_map(|r| match r {
+                imap_proto::Response::MailboxData(imap_proto::MailboxDatum::List { name_attributes, name, .. })
                     if name_attributes.iter().any(|a| {
                         matches!(a, imap_proto::NameAttribute::Sent)
                             || matches!(a, imap_proto::NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\Sent"))
-                    }) {
-                        sent.push(utf7::decode(&name).unwrap_or_else(|| name.to_string()));
-                    }
-                    rest = next;
+                    }) =>
+                {
+                    Some(utf7::decode(&name).unwrap_or_else(|| name.to_string()))
                 }
-                Ok((next, _other)) => rest = next,
-                Err(_) => break,
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The server's capabilities, upper-cased.
+    pub(super) fn capabilities(&mut self) -> Result<Vec<String>, Fail> {
+        let answer = self.run_ok("CAPABILITY", "asking for its capabilities")?;
+        let mut caps = Vec::new();
+        for r in answer.responses() {
+            if let imap_proto::Response::Capabilities(list) = r {
+                for c in list {
+                    caps.push(match c {
+                        imap_proto::Capability::Imap4rev1 => "IMAP4REV1".to_string(),
+                        imap_proto::Capability::Auth(a) => format!("AUTH={}", a.to_ascii_uppercase()),
+                        imap_proto::Capability::Atom(a) => a.to_ascii_uppercase(),
+                    });
+                }
             }
         }
-        Ok(sent)
+        Ok(caps)
     }
 
     /// The folders to audit: the configured `folders`, or else the folder(s) the server marks
@@ -244,12 +266,8 @@ impl ImapSession {
             .filter(|f| f.sent && f.selectable)
             .map(|f| f.name.clone())
             .collect();
-        if sent.is_empty() {
-            let caps = self.session.capabilities();
-            let caps = self.track("asking for its capabilities", caps)?;
-            if caps.has_str("SPECIAL-USE") {
-                sent = self.special_use_sent()?;
-            }
+        if sent.is_empty() && self.capabilities()?.iter().any(|c| c == "SPECIAL-USE") {
+            sent = self.special_use_sent()?;
         }
         if sent.is_empty() {
             let guess = folders
@@ -282,50 +300,52 @@ impl ImapSession {
 
     pub(super) fn examine_inner(&mut self, folder: &str) -> Result<FolderStatus, Fail> {
         self.current = None;
-        let mailbox = match self.session.examine(utf7::encode(folder)) {
-            Ok(mailbox) => mailbox,
-            Err(imap::Error::No(no)) => {
-                let listing = match self.list_folders() {
-                    Ok(folders) => {
-                        let similar = folders
-                            .iter()
-                            .find(|f| {
-                                f.name.eq_ignore_ascii_case(folder)
-                                    || f.name.ends_with(&format!(".{folder}"))
-                                    || f.name.ends_with(&format!("/{folder}"))
-                            })
-                            .map(|f| format!(" Did you mean `{}`?", f.name))
-                            .unwrap_or_default();
-                        format!(
-                            "The folders on this server are: {}.{similar}",
-                            folder_list(&folders)
-                        )
-                    }
-                    Err(e) => format!("(Listing the folders failed too: {})", e.message),
-                };
-                return Err(Fail::fatal(format!(
-                    "cannot open folder `{folder}` on {}: the server said \"{}\". {listing} Fix `folders` in the config",
-                    self.cfg.server(),
-                    no.information
-                )));
-            }
-            Err(e) => {
-                return Err(self
-                    .track::<()>(&format!("opening folder `{folder}`"), Err(e))
-                    .unwrap_err())
-            }
+        let Some(quoted) = quote(&utf7::encode(folder)) else {
+            return Err(Fail::fatal(format!("the folder name `{}` contains a line break. Fix `folders` in the config", folder.escape_debug())));
         };
-        let uidvalidity = mailbox.uid_validity.ok_or_else(|| {
+        let doing = format!("opening folder `{folder}`");
+        let answer = self.run(&format!("EXAMINE {quoted}"), &doing, DEFAULT_BUDGET)?;
+        if answer.status == imap_proto::Status::No {
+            let listing = match self.list_folders() {
+                Ok(folders) => {
+                    let similar = folders
+                        .iter()
+                        .find(|f| {
+                            f.name.eq_ignore_ascii_case(folder)
+                                || f.name.ends_with(&format!(".{folder}"))
+                                || f.name.ends_with(&format!("/{folder}"))
+                        })
+                        .map(|f| format!(" Did you mean `{}`?", f.name))
+                        .unwrap_or_default();
+                    format!("The folders on this server are: {}.{similar}", folder_list(&folders))
+                }
+                Err(e) => format!("(Listing the folders failed too: {})", e.message),
+            };
+            return Err(Fail::fatal(format!(
+                "cannot open folder `{folder}` on {}: the server said \"{}\". {listing} Fix `folders` in the config",
+                self.cfg.server(),
+                answer.text
+            )));
+        }
+        if !answer.ok() {
+            return Err(Fail::fatal(format!("{} rejected a command while {doing}: \"{}\"", self.cfg.server(), answer.text)));
+        }
+        let (mut uidvalidity, mut uidnext, mut exists) = (None, None, 0);
+        for r in answer.responses() {
+            match r {
+                imap_proto::Response::Data { code: Some(imap_proto::ResponseCode::UidValidity(v)), .. } => uidvalidity = Some(v),
+                imap_proto::Response::Data { code: Some(imap_proto::ResponseCode::UidNext(n)), .. } => uidnext = Some(n),
+                imap_proto::Response::MailboxData(imap_proto::MailboxDatum::Exists(n)) => exists = n,
+                _ => {}
+            }
+        }
+        let uidvalidity = uidvalidity.ok_or_else(|| {
             Fail::fatal(format!(
                 "{} sent no UIDVALIDITY for folder `{folder}`, so rapport cannot remember which messages it has read there",
                 self.cfg.server()
             ))
         })?;
-        let status = FolderStatus {
-            uidvalidity,
-            uidnext: mailbox.uid_next,
-            exists: mailbox.exists,
-        };
+        let status = FolderStatus { uidvalidity, uidnext, exists };
         self.current = Some((folder.to_string(), status));
         Ok(status)
     }
@@ -351,25 +371,28 @@ impl ImapSession {
         };
         // NOOP first: Dovecot (like most servers) reports messages that arrived since the last
         // command only at the end of a command, and a search sees only what was reported.
-        let noop = self.session.noop();
-        self.track(
-            &format!("checking folder `{folder}` for new messages"),
-            noop,
-        )?;
-        let found = self.session.uid_search(format!("UID {first}:*"));
-        let found = self.track(&format!("searching folder `{folder}`"), found)?;
-        let mut uids: Vec<u32> = found.into_iter().filter(|&uid| uid > last_uid).collect();
+        self.run_ok("NOOP", &format!("checking folder `{folder}` for new messages"))?;
+        let answer = self.run_ok(&format!("UID SEARCH UID {first}:*"), &format!("searching folder `{folder}`"))?;
+        let mut uids: Vec<u32> = Vec::new();
+        for r in answer.responses() {
+            if let imap_proto::Response::MailboxData(imap_proto::MailboxDatum::Search(found)) = r {
+                uids.extend(found.into_iter().filter(|&uid| uid > last_uid));
+            }
+        }
+        if answer.unreadable > 0 {
+            return Err(Fail::answer(format!(
+                "{} answered the search of folder `{folder}` with something rapport cannot read (\"{}\")",
+                self.cfg.server(),
+                answer.first_unreadable.unwrap_or_default()
+            )));
+        }
         uids.sort_unstable();
+        uids.dedup();
         Ok(uids)
     }
 
     /// The sizes (RFC822.SIZE) of the given messages, by UID.
-    pub fn sizes(
-        &mut self,
-        folder: &str,
-        uidvalidity: u32,
-        uids: &[u32],
-    ) -> Result<HashMap<u32, u64>, IngestError> {
+    pub fn sizes(&mut self, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<HashMap<u32, u64>, IngestError> {
         let r = self.sizes_inner(folder, uidvalidity, uids);
         self.wrap(r)
     }
@@ -377,95 +400,137 @@ impl ImapSession {
     pub(super) fn check_uidvalidity(&mut self, folder: &str, uidvalidity: u32) -> Result<(), Fail> {
         let status = self.ensure(folder)?;
         if status.uidvalidity != uidvalidity {
-            return Err(Fail::fatal(uidvalidity_changed(
-                folder,
-                uidvalidity,
-                status.uidvalidity,
-            )));
+            return Err(Fail::fatal(uidvalidity_changed(folder, uidvalidity, status.uidvalidity)));
         }
         Ok(())
     }
 
-    pub(super) fn sizes_inner(
-        &mut self,
-        folder: &str,
-        uidvalidity: u32,
-        uids: &[u32],
-    ) -> Result<HashMap<u32, u64>, Fail> {
+    /// Sizes the server gives; a UID it says nothing readable about is left out (its message is
+    /// then fetched alone, never more than the limit).
+    pub(super) fn sizes_inner(&mut self, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<HashMap<u32, u64>, Fail> {
         if uids.is_empty() {
             return Ok(HashMap::new());
         }
         self.check_uidvalidity(folder, uidvalidity)?;
         let wanted: HashSet<u32> = uids.iter().copied().collect();
-        let fetched = self.session.uid_fetch(uid_set(uids), "(UID RFC822.SIZE)");
-        let fetched = self.track(
+        let budget = 1024 * uids.len() as u64 + (1 << 20);
+        let answer = self.run(
+            &format!("UID FETCH {} (UID RFC822.SIZE)", uid_set(uids)),
             &format!("reading message sizes in folder `{folder}`"),
-            fetched,
+            budget,
         )?;
-        Ok(fetched
-            .iter()
-            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
-            .filter(|(uid, _)| wanted.contains(uid))
-            .collect())
+        let mut sizes = HashMap::new();
+        for r in answer.responses() {
+            if let imap_proto::Response::Fetch(_, attrs) = r {
+                let uid = attrs.iter().find_map(|a| match a {
+                    imap_proto::AttributeValue::Uid(u) => Some(*u),
+                    _ => None,
+                });
+                let size = attrs.iter().find_map(|a| match a {
+                    imap_proto::AttributeValue::Rfc822Size(s) => Some(u64::from(*s)),
+                    _ => None,
+                });
+                if let (Some(uid), Some(size)) = (uid, size) {
+                    if wanted.contains(&uid) {
+                        sizes.insert(uid, size);
+                    }
+                }
+            }
+        }
+        Ok(sizes)
     }
 
     /// Fetch the given messages in one `UID FETCH … (UID BODY.PEEK[])`, in the order of `uids`.
     /// `uidvalidity` must still be the folder's (else an error: the UIDs mean other messages
-    /// now). Messages deleted meanwhile are left out.
-    pub fn fetch(
-        &mut self,
-        folder: &str,
-        uidvalidity: u32,
-        uids: &[u32],
-    ) -> Result<Vec<RawMail>, IngestError> {
-        let r = self.fetch_inner(folder, uidvalidity, uids);
-        self.wrap(r)
+    /// now). Messages deleted meanwhile are left out; a message over the limit of
+    /// [`crate::source::DEFAULT_MAX_MESSAGE_BYTES`], or an answer rapport cannot read, is an error.
+    pub fn fetch(&mut self, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<RawMail>, IngestError> {
+        let r = self.fetch_inner(folder, uidvalidity, uids, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES);
+        let mut batch = self.wrap(r)?;
+        if let Some(trouble) = batch.trouble {
+            return Err(self.cfg.error(trouble));
+        }
+        let mut out = Vec::new();
+        for uid in uids {
+            if let Some((bytes, size)) = batch.bodies.remove(uid) {
+                if bytes.len() as u64 > DEFAULT_MAX_MESSAGE_BYTES {
+                    let origin = self.origin(folder, uidvalidity, *uid);
+                    return Err(IngestError::TooLarge { origin, size: size.unwrap_or(bytes.len() as u64), limit: DEFAULT_MAX_MESSAGE_BYTES });
+                }
+                out.push(self.raw_mail(folder, uidvalidity, *uid, bytes));
+            }
+        }
+        Ok(out)
     }
 
-    pub(super) fn fetch_inner(
-        &mut self,
-        folder: &str,
-        uidvalidity: u32,
-        uids: &[u32],
-    ) -> Result<Vec<RawMail>, Fail> {
+    pub(super) fn origin(&self, folder: &str, uidvalidity: u32, uid: u32) -> SourceRef {
+        SourceRef::Imap { mailbox: self.cfg.name.clone(), folder: folder.to_string(), uidvalidity, uid }
+    }
+
+    pub(super) fn raw_mail(&self, folder: &str, uidvalidity: u32, uid: u32, bytes: Vec<u8>) -> RawMail {
+        RawMail {
+            origin: self.origin(folder, uidvalidity, uid),
+            bytes,
+            checkpoint: Some(Checkpoint { key: folder_key(&self.cfg.name, folder), epoch: uidvalidity, mark: uid }),
+        }
+    }
+
+    /// `UID FETCH uids (UID RFC822.SIZE BODY.PEEK[]<0.n>)`, `n` one byte over `limit`: no body
+    /// comes whole when it is over the limit. `expected` is what the bodies should add up to
+    /// (from their sizes); the server may send a little more, never much more.
+    pub(super) fn fetch_inner(&mut self, folder: &str, uidvalidity: u32, uids: &[u32], limit: u64, expected: u64) -> Result<FetchedBatch, Fail> {
         if uids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(FetchedBatch::default());
         }
         self.check_uidvalidity(folder, uidvalidity)?;
         let wanted: HashSet<u32> = uids.iter().copied().collect();
-        let fetched = self.session.uid_fetch(uid_set(uids), "(UID BODY.PEEK[])");
-        let fetched = self.track(&format!("reading messages from folder `{folder}`"), fetched)?;
-        let mut bodies: HashMap<u32, Vec<u8>> = HashMap::with_capacity(uids.len());
-        for f in fetched.iter() {
-            if let (Some(uid), Some(body)) = (f.uid, f.body()) {
-                if wanted.contains(&uid) {
-                    bodies.insert(uid, body.to_vec());
+        let partial = partial_len(limit);
+        let budget = expected.min(partial.saturating_mul(uids.len() as u64)).saturating_add(4096 * uids.len() as u64 + (1 << 16));
+        let doing = if uids.len() == 1 {
+            format!("reading message UID {} from folder `{folder}`", uids[0])
+        } else {
+            format!("reading {} messages from folder `{folder}`", uids.len())
+        };
+        let answer = self.run(&format!("UID FETCH {} (UID RFC822.SIZE BODY.PEEK[]<0.{partial}>)", uid_set(uids)), &doing, budget)?;
+        let mut batch = FetchedBatch::default();
+        for r in answer.responses() {
+            if let imap_proto::Response::Fetch(_, attrs) = r {
+                let mut uid = None;
+                let mut size = None;
+                let mut body = None;
+                for a in attrs {
+                    match a {
+                        imap_proto::AttributeValue::Uid(u) => uid = Some(u),
+                        imap_proto::AttributeValue::Rfc822Size(s) => size = Some(u64::from(s)),
+                        imap_proto::AttributeValue::BodySection { section: None, index: None | Some(0), data } => {
+                            body = Some(data.map(|d| d.into_owned()).unwrap_or_default())
+                        }
+                        _ => {}
+                    }
+                }
+                if let (Some(uid), Some(body)) = (uid, body) {
+                    if wanted.contains(&uid) {
+                        batch.bodies.insert(uid, (body, size));
+                    }
                 }
             }
         }
-        drop(fetched);
-        Ok(uids
-            .iter()
-            .filter_map(|uid| {
-                bodies.remove(uid).map(|bytes| RawMail {
-                    origin: SourceRef::Imap {
-                        mailbox: self.cfg.name.clone(),
-                        folder: folder.to_string(),
-                        uidvalidity,
-                        uid: *uid,
-                    },
-                    bytes,
-                    checkpoint: Some(Checkpoint { key: folder_key(&self.cfg.name, folder), epoch: uidvalidity, mark: *uid }),
-                })
-            })
-            .collect())
+        if answer.unreadable > 0 {
+            batch.trouble = Some(format!(
+                "{} answered with something rapport cannot read while {doing} (\"{}\")",
+                self.cfg.server(),
+                answer.first_unreadable.clone().unwrap_or_default()
+            ));
+        } else if !answer.ok() {
+            batch.trouble = Some(format!("{} refused while {doing}: \"{}\"", self.cfg.server(), answer.text));
+        }
+        Ok(batch)
     }
 
     /// Log out politely.
     pub fn logout(mut self) -> Result<(), IngestError> {
         self.broken = true; // Drop must not log out a second time
-        let r = self.session.logout();
-        let r = self.track("logging out", r);
+        let r = self.run_ok("LOGOUT", "logging out").map(|_| ());
         self.wrap(r)
     }
 }
@@ -473,8 +538,8 @@ impl ImapSession {
 impl Drop for ImapSession {
     fn drop(&mut self) {
         if !self.broken {
-            let _ = self.socket.set_read_timeout(Some(Duration::from_secs(2)));
-            let _ = self.session.logout();
+            self.wire.limits.command_timeout = Duration::from_secs(2);
+            let _ = self.wire.command("LOGOUT", "logging out", 1 << 16);
         }
         let _ = self.socket.shutdown(Shutdown::Both);
     }

@@ -8,45 +8,24 @@ pub(super) struct Fail {
     /// The connection broke (network, server restart, kicked): reconnecting may help. Otherwise
     /// (credentials, certificate, missing folder, UIDVALIDITY) retrying cannot help.
     pub(super) transient: bool,
+    /// The server's answer to this command was refused (it could not be read, was over a limit,
+    /// or too slow) or was a NO: the failure belongs to what the command asked for (a `UID FETCH`
+    /// of one message is isolated and recorded), and the connection is dropped when it may be
+    /// out of step.
+    pub(super) answer: bool,
 }
 
 impl Fail {
     pub(super) fn fatal(message: impl Into<String>) -> Self {
-        Fail {
-            message: message.into(),
-            transient: false,
-        }
+        Fail { message: message.into(), transient: false, answer: false }
     }
 
     pub(super) fn transient(message: impl Into<String>) -> Self {
-        Fail {
-            message: message.into(),
-            transient: true,
-        }
+        Fail { message: message.into(), transient: true, answer: false }
     }
-}
 
-/// Describe an error from the imap crate during `doing` (e.g. "reading folder `Sent`").
-pub(super) fn protocol_fail(server: &str, doing: &str, e: imap::Error) -> Fail {
-    match e {
-        imap::Error::Io(io) => io_fail(server, doing, &io),
-        imap::Error::ConnectionLost => Fail::transient(format!("{server} closed the connection while {doing}")),
-        imap::Error::Bye(bye) => Fail::transient(format!(
-            "{server} ended the session while {doing} (it said \"{}\")",
-            bye.information
-        )),
-        imap::Error::TagMismatch(_) => Fail::transient(format!(
-            "the connection to {server} got out of step while {doing}"
-        )),
-        imap::Error::No(no) => Fail::fatal(format!(
-            "{server} refused while {doing}: \"{}\"",
-            no.information
-        )),
-        imap::Error::Bad(bad) => Fail::fatal(format!(
-            "{server} rejected a command while {doing}: \"{}\". This is a bug in rapport or a server it does not support; please report it",
-            bad.information
-        )),
-        other => Fail::fatal(format!("{server} sent something rapport cannot read while {doing}: {other}")),
+    pub(super) fn answer(message: impl Into<String>) -> Self {
+        Fail { message: message.into(), transient: false, answer: true }
     }
 }
 
@@ -200,7 +179,21 @@ pub(super) fn tls_config(cfg: &ImapConfig) -> Result<Arc<ClientConfig>, Fail> {
     Ok(Arc::new(config))
 }
 
-pub(super) fn tls_handshake(cfg: &ImapConfig, mut tcp: TcpStream) -> Result<Stream, Fail> {
+/// The read timeout for one wait: the per-read timeout, or what is left until `deadline`.
+pub(super) fn wait_until(cfg: &ImapConfig, deadline: std::time::Instant) -> Option<Duration> {
+    let left = deadline.checked_duration_since(std::time::Instant::now())?;
+    Some(left.min(cfg.timeout).max(Duration::from_millis(1)))
+}
+
+pub(super) fn setup_deadline_fail(cfg: &ImapConfig, doing: &str) -> Fail {
+    Fail::transient(format!(
+        "{} took more than {} s (command-timeout-secs) while {doing}; rapport gave up on this connection",
+        cfg.server(),
+        cfg.command_timeout.as_secs()
+    ))
+}
+
+pub(super) fn tls_handshake(cfg: &ImapConfig, mut tcp: TcpStream, deadline: std::time::Instant) -> Result<Stream, Fail> {
     let server = cfg.server();
     let config = tls_config(cfg)?;
     let name = ServerName::try_from(cfg.host.clone()).map_err(|_| {
@@ -212,7 +205,14 @@ pub(super) fn tls_handshake(cfg: &ImapConfig, mut tcp: TcpStream) -> Result<Stre
     let mut conn = ClientConnection::new(config, name)
         .map_err(|e| Fail::fatal(format!("cannot start TLS with {server}: {e}")))?;
     while conn.is_handshaking() {
+        let Some(wait) = wait_until(cfg, deadline) else {
+            return Err(setup_deadline_fail(cfg, "negotiating TLS"));
+        };
+        let _ = tcp.set_read_timeout(Some(wait));
         if let Err(e) = conn.complete_io(&mut tcp) {
+            if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) && std::time::Instant::now() >= deadline {
+                return Err(setup_deadline_fail(cfg, "negotiating TLS"));
+            }
             return Err(tls_fail(cfg, &e));
         }
     }
@@ -287,11 +287,20 @@ pub(super) fn tls_fail(cfg: &ImapConfig, e: &io::Error) -> Fail {
     }
 }
 
-/// Read one line (up to CRLF) without reading past it: what follows a `STARTTLS` OK is TLS.
-pub(super) fn read_line_unbuffered(tcp: &mut TcpStream, server: &str) -> Result<String, Fail> {
+/// Most bytes a server may send before the TLS handshake of STARTTLS (greeting, capabilities).
+const MAX_BEFORE_TLS: usize = 1 << 20;
+
+/// Read one line (up to CRLF) without reading past it: what follows a `STARTTLS` OK is TLS. At
+/// most `*left` bytes (shared by every line before TLS), and only until `deadline`.
+pub(super) fn read_line_unbuffered(tcp: &mut TcpStream, cfg: &ImapConfig, deadline: std::time::Instant, left: &mut usize) -> Result<String, Fail> {
+    let server = cfg.server();
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     loop {
+        let Some(wait) = wait_until(cfg, deadline) else {
+            return Err(setup_deadline_fail(cfg, "starting STARTTLS"));
+        };
+        let _ = tcp.set_read_timeout(Some(wait));
         match tcp.read(&mut byte) {
             Ok(0) => {
                 return Err(Fail::transient(format!(
@@ -304,14 +313,21 @@ pub(super) fn read_line_unbuffered(tcp: &mut TcpStream, server: &str) -> Result<
                     line.truncate(line.len() - 2);
                     return Ok(String::from_utf8_lossy(&line).into_owned());
                 }
-                if line.len() > 64 * 1024 {
+                *left = left.saturating_sub(1);
+                if line.len() > 64 * 1024 || *left == 0 {
                     return Err(Fail::fatal(format!(
-                        "{server} sent an over-long line before STARTTLS; is this an IMAP server?"
+                        "{server} sent over-long lines before STARTTLS; is this an IMAP server?"
                     )));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_fail(server, "starting STARTTLS", &e)),
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) && std::time::Instant::now() < deadline => {
+                return Err(io_fail(&server, "starting STARTTLS", &e))
+            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                return Err(setup_deadline_fail(cfg, "starting STARTTLS"))
+            }
+            Err(e) => return Err(io_fail(&server, "starting STARTTLS", &e)),
         }
     }
 }
@@ -338,9 +354,10 @@ pub(super) fn check_greeting(server: &str, greeting: &str) -> Result<(), Fail> {
 
 /// Plain IMAP up to a successful `STARTTLS`; the caller then does the TLS handshake. Refuses
 /// (before anything secret is sent) when the server does not offer STARTTLS.
-pub(super) fn starttls(cfg: &ImapConfig, mut tcp: TcpStream) -> Result<TcpStream, Fail> {
+pub(super) fn starttls(cfg: &ImapConfig, mut tcp: TcpStream, deadline: std::time::Instant) -> Result<TcpStream, Fail> {
     let server = cfg.server();
-    let greeting = read_line_unbuffered(&mut tcp, &server)?;
+    let mut left = MAX_BEFORE_TLS;
+    let greeting = read_line_unbuffered(&mut tcp, cfg, deadline, &mut left)?;
     check_greeting(&server, &greeting)?;
     let mut capabilities = String::new();
     let upper = greeting.to_ascii_uppercase();
@@ -351,7 +368,7 @@ pub(super) fn starttls(cfg: &ImapConfig, mut tcp: TcpStream) -> Result<TcpStream
         write(&mut tcp, b"R0 CAPABILITY\r\n")
             .map_err(|e| io_fail(&server, "asking for its capabilities", &e))?;
         loop {
-            let line = read_line_unbuffered(&mut tcp, &server)?.to_ascii_uppercase();
+            let line = read_line_unbuffered(&mut tcp, cfg, deadline, &mut left)?.to_ascii_uppercase();
             if line.starts_with("* CAPABILITY ") {
                 capabilities.push_str(&line);
                 capabilities.push(' ');
@@ -372,7 +389,7 @@ pub(super) fn starttls(cfg: &ImapConfig, mut tcp: TcpStream) -> Result<TcpStream
         .and_then(|()| tcp.flush())
         .map_err(|e| io_fail(&server, "starting STARTTLS", &e))?;
     loop {
-        let line = read_line_unbuffered(&mut tcp, &server)?;
+        let line = read_line_unbuffered(&mut tcp, cfg, deadline, &mut left)?;
         if let Some(rest) = line.strip_prefix("R1 ") {
             if rest.to_ascii_uppercase().starts_with("OK") {
                 return Ok(tcp);
@@ -390,12 +407,10 @@ pub(super) struct XOAuth2<'a> {
     pub(super) answered: std::cell::Cell<bool>,
 }
 
-impl imap::Authenticator for XOAuth2<'_> {
-    type Response = Vec<u8>;
-
-    fn process(&self, _challenge: &[u8]) -> Vec<u8> {
-        // The first challenge is empty; a second one carries the server's error (JSON) and must be
-        // answered with an empty line, after which the server sends its NO.
+impl XOAuth2<'_> {
+    /// The answer to a challenge: the first one is empty; a second one carries the server's
+    /// error (JSON) and must be answered with an empty line, after which the server sends its NO.
+    pub(super) fn process(&self, _challenge: &[u8]) -> Vec<u8> {
         if self.answered.replace(true) {
             Vec::new()
         } else {
