@@ -78,15 +78,15 @@ def lines(path):
         return [l.rstrip("\n") for l in f]
 
 
-def calibration_user(user, share):
-    """Train-split users whose mail is held out of the email heads, for `rapport calibrate` to fit
-    the message risk on predictions the heads never saw (crates/model/src/calibrate.rs: the same
-    rule)."""
+def half_of(user):
+    """Which half of the train users: "a" or "b" (crates/model/src/calibrate.rs: the same rule).
+    `rapport calibrate` fits the message risk on heads that never saw a body's mail: for half a,
+    heads trained without half a, and the other way round (cross-fitting)."""
     import hashlib
-    return hashlib.sha256(user.encode()).digest()[0] % 100 < round(share * 100)
+    return "a" if hashlib.sha256(user.encode()).digest()[0] % 100 < 50 else "b"
 
 
-def load_tasks(data, corpus, use_email=True, sources=None, calibration_share=0.0):
+def load_tasks(data, corpus, use_email=True, sources=None, holdout_half="none"):
     sources = sources or {}
     train = {t: [] for t in TASKS}
     dev = {}
@@ -200,7 +200,7 @@ def load_tasks(data, corpus, use_email=True, sources=None, calibration_share=0.0
             y = [1 if t in tags.get(n, ()) else 0 for t in TAGS]
             if split == "dev":
                 edev.append((text, y))
-            elif use_email and not calibration_user(user, calibration_share):
+            elif use_email and half_of(user) != holdout_half:
                 train["email"].append((text, y))
     dev["email-dev-sentences"] = ("email", edev)
     return train, dev
@@ -488,8 +488,8 @@ def main():
     ap.add_argument("--no-goemotions-sentiment", action="store_true", help="leave GoEmotions out of the sentiment task")
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--max-tokens", type=int, default=3072, help="padded tokens per training batch")
-    ap.add_argument("--calibration-share", type=float, default=0.5,
-                    help="share of the email corpus's train users held out of the heads for `rapport calibrate`")
+    ap.add_argument("--holdout-half", choices=["a", "b", "none"], default="none",
+                    help="leave half a or b of the email corpus's train users out of the heads (for cross-fitting the risk)")
     ap.add_argument("--subset", default="", help="keep a fixed random subset of a task's rows, e.g. sentiment=60000")
     ap.add_argument("--limit", type=int, default=0, help="at most this many training rows per task (a quick check)")
     ap.add_argument("--threads", type=int, default=0)
@@ -506,7 +506,7 @@ def main():
     tok.no_truncation()
     train, dev = load_tasks(args.data, args.corpus, use_email=not args.no_email,
                             sources={"goemotions_sentiment": not args.no_goemotions_sentiment},
-                            calibration_share=args.calibration_share)
+                            holdout_half=args.holdout_half)
     if args.no_email:
         del train["email"]
     if args.limit:
@@ -631,14 +631,14 @@ def main():
         manifest["tasks"].append({"name": t, "outputs": outs, "activation": act, "hidden": args.head_hidden})
     save_file(heads, os.path.join(args.out, "heads.safetensors"))
     manifest["fine_tuned_layers"] = [] if args.frozen else list(range(args.freeze_below, LAYERS))
-    manifest["calibration_share"] = args.calibration_share
+    manifest["holdout_half"] = args.holdout_half
     with open(os.path.join(args.out, "heads.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
     report.update({
         "seed": args.seed, "epochs_run": args.epochs, "lr": args.lr, "head_lr": args.head_lr,
         "frozen": args.frozen, "email": not args.no_email, "freeze_below": args.freeze_below,
-        "calibration_share": args.calibration_share, "caps": caps, "repeats": repeats, "pooled_layers": list(pooled_layers), "head_hidden": args.head_hidden, "max_len": args.max_len, "max_tokens": args.max_tokens, "bf16": bf16,
+        "holdout_half": args.holdout_half, "caps": caps, "repeats": repeats, "pooled_layers": list(pooled_layers), "head_hidden": args.head_hidden, "max_len": args.max_len, "max_tokens": args.max_tokens, "bf16": bf16,
         "training_rows": {t: len(v) for t, v in train.items()}, "seconds": round(time.time() - t0, 1),
         "torch": torch.__version__, "threads": torch.get_num_threads(),
     })

@@ -1,7 +1,11 @@
 //! `rapport calibrate`: fit the v2 misread-risk model (`models/v2/risk.json`) on the email tone
-//! corpus's **train** split, and report what it does on the dev split. Only the train users whose
-//! mail the heads were not trained on take part (half of them, `calibration_share`): fitted on
-//! mail the heads had seen, the risk would trust their scores far more than they deserve.
+//! corpus's **train** split, and report what it does on the dev split.
+//!
+//! **Cross-fitting.** Fitted on mail the heads were trained on, the risk would trust their scores
+//! far more than they deserve. So the train users are cut in two halves ([`half_of`]); each body
+//! is scored by heads trained without its half (two extra trainings, `--holdout-half a` and `b`),
+//! and the fit sees every train body through heads that never saw it. The heads that ship are
+//! trained on all of train; the dev split is scored by them.
 //!
 //! 1. Every labelled body goes through cleaning, the rules and the v2 model, as `rapport check`
 //!    would see its text; each message gets the features of [`rapport_core::verdict::risk::features`].
@@ -171,31 +175,46 @@ pub struct Options {
     pub data: PathBuf,
     pub corpus: PathBuf,
     pub out: PathBuf,
-    /// The share of the train split's users whose mail the heads never saw (the trainer's
-    /// `--calibration-share`, recorded in heads.json): the fit uses their mail only, so that it
-    /// sees the heads' predictions as they will be on new mail.
-    pub calibration_share: f64,
 }
 
-/// Whether `user`'s mail was held out of the heads (crates/model/python/train_tone.py:
-/// calibration_user, the same rule).
-pub fn calibration_user(user: &str, share: f64) -> bool {
+/// Which half of the train users `user` is in (crates/model/python/train_tone.py: half_of, the
+/// same rule): `true` for half a.
+pub fn half_a(user: &str) -> bool {
     use sha2::{Digest, Sha256};
-    let first = Sha256::digest(user.as_bytes())[0];
-    u32::from(first) % 100 < (share * 100.0).round() as u32
+    Sha256::digest(user.as_bytes())[0] % 100 < 50
 }
 
-pub fn calibrate(scorer: &mut Scorer, opts: &Options) -> Result<(RiskModel, Report), ModelError> {
+/// `shipped`: the heads trained on all of train (they score the dev split); `without_a` and
+/// `without_b`: heads trained without half a and without half b of the train users.
+pub fn calibrate(shipped: &mut Scorer, without_a: &mut Scorer, without_b: &mut Scorer, opts: &Options) -> Result<(RiskModel, Report), ModelError> {
     let corpus = data::email_corpus(&opts.data, &opts.corpus)?;
     let cleans: Vec<CleanText> = corpus.iter().map(|b| clean(&b.body())).collect();
-    let sentences: Vec<&str> = cleans.iter().flat_map(|c| c.sentences.iter().map(|r| &c.text[r.clone()])).collect();
-    let all = scorer.score(&sentences)?;
-    let mut at = 0;
+    // Who scores each body: dev by the shipped heads; train by the heads that never saw its half.
+    let who = |b: &EmailBody| -> usize {
+        if b.dev {
+            0
+        } else if half_a(&b.user) {
+            1
+        } else {
+            2
+        }
+    };
+    let mut scored: Vec<Vec<SentenceScores>> = vec![Vec::new(); corpus.len()];
+    for (k, scorer) in [shipped, without_a, without_b].into_iter().enumerate() {
+        let idx: Vec<usize> = (0..corpus.len()).filter(|&i| who(&corpus[i]) == k).collect();
+        let cleans = &cleans;
+        let sentences: Vec<&str> = idx.iter().flat_map(|&i| cleans[i].sentences.iter().map(move |r| &cleans[i].text[r.clone()])).collect();
+        let all = scorer.score(&sentences)?;
+        let mut at = 0;
+        for &i in &idx {
+            let n = cleans[i].sentences.len();
+            scored[i] = all[at..at + n].to_vec();
+            at += n;
+        }
+    }
     let mut prepared = Vec::with_capacity(corpus.len());
-    for (body, c) in corpus.iter().zip(cleans) {
+    for ((body, c), scores) in corpus.iter().zip(cleans).zip(scored) {
         let n = c.sentences.len();
-        let scores = all[at..at + n].to_vec();
-        at += n;
         let rules = check_rules(&c);
         let x = risk::features(&c, &scores, 0..n, rules.iter());
         prepared.push(Prepared { body, clean: c, scores, rules, x });
@@ -214,7 +233,7 @@ pub fn calibrate(scorer: &mut Scorer, opts: &Options) -> Result<(RiskModel, Repo
         }
         std::fs::write(&path, out).map_err(|e| ModelError::Data { path: path.into(), message: e.to_string() })?;
     }
-    let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.body.dev && calibration_user(&p.body.user, opts.calibration_share)).collect();
+    let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.body.dev).collect();
     let dev: Vec<&Prepared> = prepared.iter().filter(|p| p.body.dev).collect();
     let gold = |set: &[&Prepared]| -> Vec<bool> { set.iter().map(|p| p.body.misreadable()).collect() };
     let (train_gold, dev_gold) = (gold(&train), gold(&dev));
@@ -328,9 +347,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn calibration_users_are_the_trainers() {
-        // crates/model/python/train_tone.py: calibration_user(u, 0.5) for these users.
-        let got: Vec<bool> = ["allen-p", "jones-t", "shackleton-s"].iter().map(|u| calibration_user(u, 0.5)).collect();
+    fn halves_are_the_trainers() {
+        // crates/model/python/train_tone.py: half_of(u) == "a" for these users.
+        let got: Vec<bool> = ["allen-p", "jones-t", "shackleton-s"].iter().map(|u| half_a(u)).collect();
         assert_eq!(got, [true, true, false]);
     }
 

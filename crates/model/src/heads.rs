@@ -28,9 +28,10 @@ pub struct Manifest {
     pub tasks: Vec<TaskSpec>,
     #[serde(default)]
     pub fine_tuned_layers: Vec<usize>,
-    /// The share of the email corpus's train users held out of the heads for calibration.
+    /// Which half of the email corpus's train users the heads were trained without ("a", "b"),
+    /// for cross-fitting the risk; "none" for the heads that ship.
     #[serde(default)]
-    pub calibration_share: f64,
+    pub holdout_half: String,
 }
 
 fn last_layer() -> Vec<usize> {

@@ -118,6 +118,12 @@ enum Command {
         /// Calibrate a trained variant from this folder instead of the compiled-in v2.
         #[arg(long, value_name = "DIR")]
         v2_dir: Option<PathBuf>,
+        /// The heads trained without half a of the train users (`train_tone.py --holdout-half a`).
+        #[arg(long, value_name = "DIR", default_value = "~/.cache/rapport/train-runs/v2-without-a")]
+        without_a: String,
+        /// The heads trained without half b.
+        #[arg(long, value_name = "DIR", default_value = "~/.cache/rapport/train-runs/v2-without-b")]
+        without_b: String,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -126,6 +132,14 @@ enum Command {
 /// libtorch allocates and frees large buffers on every forward pass; glibc serves blocks over its
 /// mmap threshold with fresh mmap/munmap calls, so each pass page-faults its memory in again
 /// (measured: a fifth of an audit's time). Keep them on the heap.
+/// `~/x` with the home folder.
+fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
 fn tune_allocator() {
     if ["GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX"].iter().any(|v| std::env::var_os(v).is_some()) {
         return;
@@ -174,16 +188,19 @@ fn run() -> anyhow::Result<()> {
                 eval::render_text(&mut out, &metrics)?;
             }
         }
-        Command::Calibrate { data, corpus, out, report, v2_dir, model } => {
+        Command::Calibrate { data, corpus, out, report, v2_dir, without_a, without_b, model } => {
             let data = eval::datasets(&data).with_context(|| "rapport calibrate reads ../shared/datasets (pass --data DIR)")?;
-            let mut scorer = model.load_from(Version::V2, v2_dir.as_deref())?;
-            let files = match &v2_dir {
-                Some(d) => rapport_model::heads::Files::from_dir(d)?,
-                None => rapport_model::heads::Files::embedded()?,
-            };
-            let calibration_share = files.manifest()?.calibration_share;
-            anyhow::ensure!(calibration_share > 0.0, "these heads were trained on every train user's mail (no calibration_share in heads.json): retrain them with --calibration-share, or the risk would be fitted on mail the heads had seen");
-            let (fitted, rep) = calibrate::calibrate(&mut scorer, &calibrate::Options { data, corpus, out: out.clone(), calibration_share })?;
+            let mut shipped = model.load_from(Version::V2, v2_dir.as_deref())?;
+            let mut held_out = Vec::new();
+            for (dir, half) in [(&without_a, "a"), (&without_b, "b")] {
+                let dir = expand_home(dir);
+                let files = rapport_model::heads::Files::from_dir(&dir)
+                    .with_context(|| format!("the heads trained without half {half} of the train users (scripts/train-model.sh trains them)"))?;
+                anyhow::ensure!(files.manifest()?.holdout_half == half, "{}: these heads were not trained with --holdout-half {half}", dir.display());
+                held_out.push(model.load_from(Version::V2, Some(&dir))?);
+            }
+            let (mut a, mut b) = (held_out.remove(0), held_out.remove(0));
+            let (fitted, rep) = calibrate::calibrate(&mut shipped, &mut a, &mut b, &calibrate::Options { data, corpus, out: out.clone() })?;
             if let Some(dir) = out.parent() {
                 std::fs::create_dir_all(dir)?;
             }
