@@ -22,7 +22,10 @@
 //! while the audit runs). A message appended during the audit is left whole for the next one. If
 //! a writer that takes no lock was half-way through a message when the file was opened (the file
 //! has grown since, and what follows the part read is not a `From ` line), that last message is
-//! left for the next audit too rather than read in part.
+//! left for the next audit too rather than read in part. So is a last message that does not end
+//! with the blank line every mbox writer puts after a message, while the file was changed less
+//! than [`QUIET`] ago: a writer that takes no lock may be between its two writes, and the file not
+//! grown yet.
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Take};
@@ -38,6 +41,10 @@ use crate::source::IngestError;
 
 /// How long to wait for a mail client that is appending to the file (holding its locks).
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a file must have been left alone before a last message without its closing blank
+/// line is taken as whole.
+pub const QUIET: Duration = Duration::from_secs(2);
 
 /// Headers that mail clients add or rewrite in an mbox as a message's flags change (mutt, pine,
 /// Thunderbird, procmail): left out of the message's digest so that reading it keeps its key.
@@ -310,12 +317,19 @@ impl MboxIter {
         Ok(&next[..got] != b"From ")
     }
 
+    /// Whether the file was changed less than [`QUIET`] ago.
+    fn recently_changed(&self) -> io::Result<bool> {
+        let modified = self.probe.metadata()?.modified()?;
+        Ok(modified.elapsed().map_or(true, |age| age < QUIET))
+    }
+
     /// Read the message after a separator: its lines up to the next separator.
     fn read_message(&mut self) -> Option<Result<RawMail, IngestError>> {
         let mut bytes = Vec::new();
         let mut content_end = 0;
         let mut size: u64 = 0;
         let mut too_large = false;
+        let mut ends_blank = false;
         let mut digester = Digester::new();
         self.pending_from = false;
         while let Some(reader) = self.reader.as_mut() {
@@ -330,6 +344,7 @@ impl MboxIter {
                         break;
                     }
                     size += n;
+                    ends_blank = is_blank(&self.line);
                     let line = &self.line[..];
                     let quotes = line.iter().take_while(|&&b| b == b'>').count();
                     let content = if quotes > 0 && line[quotes..].starts_with(b"From ") { &line[1..] } else { line };
@@ -354,6 +369,11 @@ impl MboxIter {
                 // Left whole for the next audit.
                 Ok(true) => return None,
                 Ok(false) => {}
+                Err(source) => return self.fail(source),
+            }
+            match self.recently_changed() {
+                Ok(true) if !ends_blank => return None,
+                Ok(_) => {}
                 Err(source) => return self.fail(source),
             }
         }

@@ -12,6 +12,14 @@ fn keys(items: &[Result<RawMail, IngestError>]) -> Vec<String> {
     items.iter().map(|r| r.as_ref().unwrap().origin.key()).collect()
 }
 
+/// Write a finished mbox: last changed a minute ago, so a last message without its closing blank
+/// line is taken as whole (see [`QUIET`]).
+fn write_settled(path: &Path, content: impl AsRef<[u8]>) {
+    std::fs::write(path, content).unwrap();
+    let past = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options().append(true).open(path).unwrap().set_modified(past).unwrap();
+}
+
 fn message(n: u32, extra_header: &str) -> String {
     format!("From a@x Mon Jan  1 00:00:00 2024\n{extra_header}Message-ID: <m{n}@x>\nSubject: message {n}\n\nbody of {n}\n\n")
 }
@@ -20,11 +28,10 @@ fn message(n: u32, extra_header: &str) -> String {
 fn splits_messages_and_unquotes_from_lines() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("box");
-    std::fs::write(
+    write_settled(
         &p,
         "From a@x Mon Jan 1 00:00:00 2024\nSubject: one\n\nhello\n>From the start\n>>From twice\n\nFrom b@x Mon Jan 1 00:00:00 2024\nSubject: two\n\nbye\n",
-    )
-    .unwrap();
+    );
     let got = open_path(&p, 1 << 20).unwrap().mails().collect::<Vec<_>>();
     assert_eq!(got.len(), 2);
     let first = got[0].as_ref().unwrap();
@@ -43,11 +50,10 @@ fn a_message_over_the_limit_is_an_error_and_the_rest_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("box");
     let big = "x".repeat(200);
-    std::fs::write(
+    write_settled(
         &p,
         format!("From a Mon Jan 1 00:00:00 2024\nSubject: big\n\n{big}\nFrom b Mon Jan 1 00:00:00 2024\nSubject: ok\n\nfine\n"),
-    )
-    .unwrap();
+    );
     let got = collect(&p, 100);
     assert_eq!(got.len(), 2);
     match &got[0] {
@@ -203,4 +209,21 @@ fn an_endless_line_costs_no_memory() {
     assert!(matches!(got[0], Err(IngestError::TooLarge { .. })), "{:?}", got[0].as_ref().map(|m| m.bytes.len()));
     assert!(got[1].is_ok());
     assert!(grown < 64 << 20, "reading grew the peak memory by {grown} bytes");
+}
+
+#[test]
+fn an_unterminated_last_message_is_left_while_the_file_is_fresh_and_read_once_it_settles() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("box");
+    // A writer without locks, between its two writes: the last message has no closing blank line.
+    let whole = message(1, "");
+    let half = &message(2, "")[..30];
+    std::fs::write(&p, format!("{whole}{half}")).unwrap();
+    let got = collect(&p, 1 << 20);
+    assert_eq!(got.len(), 1, "only the finished message: {got:?}");
+    // A file whose writer left no closing blank line, untouched for a while: all of it is read.
+    write_settled(&p, format!("{whole}From a@x Mon Jan  1 00:00:00 2024\nSubject: last\n\nno blank line after me\n"));
+    let got = collect(&p, 1 << 20);
+    assert_eq!(got.len(), 2);
+    assert!(String::from_utf8_lossy(&got[1].as_ref().unwrap().bytes).ends_with("no blank line after me\n"));
 }
