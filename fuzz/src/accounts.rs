@@ -2,7 +2,7 @@
 //! target: calendar parts, mentions of calls and meetings, relative dates, durations, the mapping
 //! and call-log CSV, the exclusion heuristics, and a report built from a message with this text,
 //! rendered in every format and as a plan. The same checks run over seeded random inputs in
-//! `crates/core/src/accounts/robustness.rs` (no cargo-fuzz needed).
+//! `crates/core/src/accounts/tests.rs` (no cargo-fuzz needed).
 use rapport::accounts::{self, calendar, calls, dates, domain, exclude, mapping, mentions};
 use rapport::source::Direction;
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::dates::{self, day_of, iso, DAY};
 use super::domain::{self, AccountKind, Internal, Resolution, Resolver};
-use super::evidence::{self, message_ref};
+use super::evidence::{self, message_ref, Acc};
 use super::exclude::{self, bare_id, AddressFacts, Ours};
 use super::mentions::{self, Channel, Intent};
 use super::metrics::{self, ReasonInput, StrengthInput};
@@ -19,16 +19,6 @@ use super::mapping;
 /// A relationship, for the ranking: at least this many messages, or a call or meeting that
 /// happened. Accounts with less (one email ever) rank after every relationship.
 pub const RELATIONSHIP_MESSAGES: usize = 2;
-
-/// An account while it is being built.
-#[derive(Debug, Default)]
-pub(crate) struct Acc {
-    pub kind: Option<AccountKind>,
-    pub contacts: BTreeSet<String>,
-    /// Indices of the messages that count for it, in date order.
-    pub messages: Vec<usize>,
-    pub evidence: Vec<Evidence>,
-}
 
 fn in_last(day: i64, as_of: i64, n: i64) -> bool {
     day <= as_of && day > as_of - n

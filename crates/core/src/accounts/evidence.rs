@@ -8,13 +8,22 @@
 //! something else confirms it; then it is `confirmed`, and the confirming evidence is what counts.
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::build::Acc;
 use super::calendar::{self, CalEvent};
 use super::dates::{day_of, iso};
 use super::domain::{AccountKind, Resolution, Resolver};
 use super::mentions::{self, Channel, Tense};
 use super::model::{Evidence, MessageRef, Source, Status, Way};
 use super::{Extra, Message};
+
+/// An account while it is being built.
+#[derive(Debug, Default)]
+pub(crate) struct Acc {
+    pub kind: Option<AccountKind>,
+    pub contacts: BTreeSet<String>,
+    /// Indices of the messages that count for it, in date order.
+    pub messages: Vec<usize>,
+    pub evidence: Vec<Evidence>,
+}
 
 /// A confirmation from a calendar entry or a call log may come from the promise's message day up
 /// to this many days after the promised day.

@@ -31,7 +31,7 @@ pub mod mentions;
 pub mod metrics;
 pub mod model;
 #[cfg(test)]
-mod robustness;
+mod tests;
 pub mod threads;
 
 use std::path::PathBuf;
