@@ -155,19 +155,10 @@ fn remove_framed(lines: &[Line<'_>], keep: &mut [bool]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::lines::split_lines;
     use super::*;
 
     fn kept(body: &str) -> Vec<String> {
-        let lines = split_lines(body);
-        let mut keep = vec![true; lines.len()];
-        remove(&lines, &mut keep);
-        lines
-            .iter()
-            .zip(&keep)
-            .filter(|(l, k)| **k && !l.is_blank())
-            .map(|(l, _)| l.text.to_string())
-            .collect()
+        super::super::kept_by(body, remove)
     }
 
     #[test]

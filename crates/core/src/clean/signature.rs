@@ -96,15 +96,7 @@ mod tests {
     use super::*;
 
     fn trimmed(body: &str) -> Vec<String> {
-        let lines = split_lines(body);
-        let mut keep = vec![true; lines.len()];
-        trim(&lines, &mut keep);
-        lines
-            .iter()
-            .zip(&keep)
-            .filter(|(l, k)| **k && !l.is_blank())
-            .map(|(l, _)| l.text.to_string())
-            .collect()
+        super::super::kept_by(body, trim)
     }
 
     #[test]

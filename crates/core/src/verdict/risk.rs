@@ -269,17 +269,7 @@ mod tests {
     }
 
     fn text(sentences: &[&str]) -> CleanText {
-        let text = sentences.join(" ");
-        let mut at = 0;
-        let ranges = sentences
-            .iter()
-            .map(|s| {
-                let r = at..at + s.len();
-                at += s.len() + 1;
-                r
-            })
-            .collect();
-        CleanText { segments: vec![(0..text.len(), 0)], text, sentences: ranges }
+        CleanText::from_sentences(sentences)
     }
 
     fn demanding(p: f32) -> SentenceScores {
