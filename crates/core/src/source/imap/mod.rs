@@ -79,6 +79,7 @@ use crate::source::{Checkpoint, Checkpoints, MailIter, MailSource, RawMail, Sour
 
 mod config;
 mod fetch;
+mod guard;
 mod session;
 mod transport;
 mod utf7;
