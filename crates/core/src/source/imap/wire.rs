@@ -239,7 +239,7 @@ impl Transport for Net {
 }
 
 /// A server's bytes in memory (what it is sent is dropped).
-struct Memory(io::Cursor<Vec<u8>>);
+pub(super) struct Memory(pub(super) io::Cursor<Vec<u8>>);
 
 impl Read for Memory {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

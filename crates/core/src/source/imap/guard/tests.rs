@@ -222,3 +222,63 @@ fn literal_announcements_too_long_to_keep_are_too_large() {
     let long = format!("{}}}\r\n", "9".repeat(TAIL));
     assert_eq!(announced(&long.as_bytes()[long.len() - TAIL..]), Some(Err(())));
 }
+
+/// As `wire::tests::random_responses_never_panic_and_stay_bounded`, through the guard and the
+/// `imap` crate: mutated real responses and noise, read as the answer to `CAPABILITY` under a
+/// 16 KiB budget, never panic and always end, in an answer or an error.
+#[test]
+fn random_answers_through_the_crate_never_panic_and_stay_bounded() {
+    let seeds: &[&[u8]] = &[
+        b"* 1 FETCH (UID 7 RFC822.SIZE 11 BODY[]<0> {11}\r\nhello\r\nyou!)\r\n",
+        b"* OK [UIDVALIDITY 3857529045] UIDs valid\r\n",
+        b"* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n",
+        b"* SEARCH 1 2 3 4 5 99\r\n",
+        b"* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN SPECIAL-USE\r\n",
+        b"* 3 EXISTS\r\n",
+        b"+ continue\r\n",
+        b"a1 NO [SERVERBUG] oops\r\n",
+    ];
+    let mut state = 0x9a4d_u64;
+    let mut next = move || {
+        state = crate::text::splitmix64(state);
+        state
+    };
+    let (mut ok, mut refused) = (0, 0);
+    for round in 0..5_000 {
+        let mut data = Vec::new();
+        for _ in 0..(next() % 6 + 1) {
+            let mut r = seeds[(next() % seeds.len() as u64) as usize].to_vec();
+            for _ in 0..(next() % 8) {
+                if r.is_empty() {
+                    break;
+                }
+                let at = (next() % r.len() as u64) as usize;
+                match next() % 5 {
+                    0 => r[at] = next() as u8,
+                    1 => {
+                        r.remove(at);
+                    }
+                    2 => r.insert(at, b"{}()[]<>\"\\\r\n0123456789 "[(next() % 21) as usize]),
+                    3 => r.splice(at..at, format!("{{{}}}\r\n", next() % 9000).bytes()).for_each(drop),
+                    _ => r.truncate(at.max(1)),
+                }
+            }
+            data.extend(r);
+        }
+        if round % 7 == 0 {
+            data.extend((0..(next() % 3000)).map(|_| next() as u8));
+        }
+        if round % 3 != 0 {
+            data.extend(b"\r\na1 OK done\r\n");
+        }
+        let guard = Guard::new(Box::new(wire::Memory(io::Cursor::new(data))), "server".into(), limits(), false);
+        let mut client = imap::Client::new(guard.clone());
+        guard.prepare("testing", 1 << 14);
+        match client.capabilities() {
+            Ok(_) => ok += 1,
+            Err(_) => refused += 1,
+        }
+    }
+    // The crate refuses most of them (any response it cannot file is an error); none may panic.
+    assert!(ok > 0 && refused > 1000, "{ok} answers read, {refused} refused");
+}
