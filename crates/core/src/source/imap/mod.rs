@@ -47,10 +47,19 @@
 //! the folder's UIDVALIDITY on every (re)connection, and when the connection drops it reconnects
 //! with back-off and resumes after the last UID it delivered, so every message comes exactly once.
 //!
+//! # The IMAP client
+//!
+//! The client is the `imap` crate (`imap::Client`, `imap::Session`), over a guarded stream
+//! (`guard.rs`) that wraps the TCP or TLS connection: the crate reads lines and literals without
+//! limits or deadlines of its own, so the guard enforces them beneath it. The one exception is
+//! `UID FETCH` of bodies, read by rapport's own [`wire`] on the same guarded connection, because
+//! the crate gives up on a whole answer at its first unreadable response and drops the responses
+//! before a tagged NO (see `session.rs`); the wire costs such a response only its own message.
+//!
 //! # A broken or hostile server
 //!
-//! Every answer is bounded ([`wire`]: line length, literal size, bytes per command, a deadline per
-//! command). Bodies are fetched with `BODY.PEEK[]<0.n>`, one byte more than the message limit, so
+//! Every answer is bounded (`guard.rs`, and [`wire`] for bodies: line length, literal size,
+//! bytes per command, a deadline per command). Bodies are fetched with `BODY.PEEK[]<0.n>`, one byte more than the message limit, so
 //! a message without `RFC822.SIZE`, or with a false one, never comes whole when it is too large.
 //! When a `UID FETCH` of several messages gets a NO, an answer that cannot be read, or no answer
 //! in time, its messages are fetched again one by one: the one that fails is an error of its own
@@ -79,6 +88,7 @@ use crate::source::{Checkpoint, Checkpoints, MailIter, MailSource, RawMail, Sour
 
 mod config;
 mod fetch;
+mod guard;
 mod session;
 mod transport;
 mod utf7;

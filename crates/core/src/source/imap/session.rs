@@ -1,4 +1,18 @@
 //! One logged-in, read-only connection: capabilities, folders, EXAMINE, UID SEARCH and FETCH.
+//!
+//! The connection is an `imap::Session` (the `imap` crate) over a [`Guard`], which bounds and
+//! times every answer and lets only reading commands through (see `guard.rs`). The crate sends
+//! and reads CAPABILITY, LOGIN / AUTHENTICATE, LIST, EXAMINE, NOOP, UID SEARCH, the `UID FETCH`
+//! of sizes, and LOGOUT.
+//!
+//! The `UID FETCH` of bodies is the one command read by rapport's own [`Wire`], on the same
+//! guarded connection, because the crate cannot isolate one bad message of a batch: its
+//! `read_response_onto` (imap 3.0.0-alpha.15, `src/client.rs`) ends the whole answer with an
+//! error at the first response `imap-proto` cannot parse, leaving the rest unread, and it turns
+//! a tagged NO into `Error::No` and drops the responses that came before it. The [`Wire`] parses
+//! each response on its own, so an unreadable response or a NO costs only the messages it
+//! concerns (they are fetched again one by one) and the good bodies of the batch are kept.
+use super::guard::{guard_fail, Guard};
 use super::*;
 
 /// What `EXAMINE` says about a folder.
@@ -26,6 +40,11 @@ pub struct FolderInfo {
 /// One logged-in, read-only IMAP connection. Dropping it logs out.
 pub struct ImapSession {
     pub(super) cfg: ImapConfig,
+    /// The `imap` crate's session, over the guard.
+    pub(super) imap: imap::Session<Guard>,
+    /// The same guarded connection: to set each command's budget, and for [`Wire`].
+    pub(super) guard: Guard,
+    /// Reads `UID FETCH` of bodies on the same connection (see the module doc).
     pub(super) wire: Wire,
     /// The same socket, to shut it down without going through TLS.
     pub(super) socket: TcpStream,
@@ -92,37 +111,40 @@ impl ImapSession {
                 (Stream::Plain(tcp), false)
             }
         };
-        let wire_socket = socket.try_clone().map_err(|e| io_fail(&server, "connecting", &e))?;
+        let guard_socket = socket.try_clone().map_err(|e| io_fail(&server, "connecting", &e))?;
         let limits = Limits::new(cfg, partial_len(max_message_bytes));
-        let mut wire = Wire::new(stream, wire_socket, server.clone(), limits);
+        let guard = Guard::new(Box::new(wire::Net { stream, socket: guard_socket }), server.clone(), limits.clone(), !greeting_read);
+        let wire = Wire::over(Box::new(guard.clone()), server.clone(), limits);
+        let mut client = imap::Client::new(guard.clone());
         if !greeting_read {
-            let greeting = wire.greeting()?;
-            check_greeting(&server, &greeting)?;
+            let greeting = client.read_greeting().map_err(|e| crate_fail(&server, &guard, e, "waiting for its greeting"))?;
+            check_greeting(&server, String::from_utf8_lossy(&greeting).trim_end())?;
         }
-        let answer = match &cfg.auth {
+        guard.prepare("logging in", DEFAULT_BUDGET);
+        let logged_in = match &cfg.auth {
             Auth::Password(_) => {
-                let (Some(user), Some(password)) = (quote(&cfg.user), quote(secret.expose())) else {
+                if quote(&cfg.user).is_none() || quote(secret.expose()).is_none() {
                     return Err(Fail::fatal(format!(
                         "the user name or the {} from {} contains a line break, which IMAP cannot send. Check `user` and what {} gives",
                         cfg.auth.what(),
                         cfg.auth.source(),
                         cfg.auth.source()
                     )));
-                };
-                wire.command(&format!("LOGIN {user} {password}"), "logging in", DEFAULT_BUDGET)?
+                }
+                client.login(&cfg.user, secret.expose())
             }
             Auth::XOAuth2(_) => {
                 let xoauth2 = XOAuth2 { user: &cfg.user, token: secret.expose(), answered: std::cell::Cell::new(false) };
-                wire.authenticate("XOAUTH2", "logging in", &mut |challenge| xoauth2.process(challenge))?
+                client.authenticate("XOAUTH2", &xoauth2)
             }
         };
-        match answer.status {
-            imap_proto::Status::Ok => {}
-            imap_proto::Status::No => {
+        let imap = match logged_in {
+            Ok(imap) => imap,
+            Err((imap::Error::No(no), _)) => {
                 return Err(Fail::fatal(format!(
                     "{server} refused the login of user `{}`: \"{}\". Check `user`, and the {} that {} gives{}",
                     cfg.user,
-                    answer.text,
+                    no.information,
                     cfg.auth.what(),
                     cfg.auth.source(),
                     if matches!(cfg.auth, Auth::XOAuth2(_)) {
@@ -132,16 +154,17 @@ impl ImapSession {
                     }
                 )))
             }
-            _ => {
+            Err((imap::Error::Bad(bad), _)) => {
                 return Err(Fail::fatal(format!(
                     "{server} rejected the login of user `{}` as malformed: \"{}\". Check `user`{}",
                     cfg.user,
-                    answer.text,
+                    bad.information,
                     if matches!(cfg.auth, Auth::XOAuth2(_)) { ", and that this server supports XOAUTH2" } else { "" }
                 )))
             }
-        }
-        Ok(ImapSession { cfg: cfg.clone(), wire, socket, current: None, broken: false })
+            Err((e, _)) => return Err(crate_fail(&server, &guard, e, "logging in")),
+        };
+        Ok(ImapSession { cfg: cfg.clone(), imap, guard, wire, socket, current: None, broken: false })
     }
 
     /// The account this session belongs to.
@@ -158,8 +181,38 @@ impl ImapSession {
         })
     }
 
-    /// Send a command and read its answer; a failure on the way marks the connection broken.
+    /// Run one command of the `imap` crate with `bytes` of answer and the command deadline. A
+    /// tagged NO comes back as `Ok(Err(no))`; any other failure is a [`Fail`], and one on the
+    /// way (the connection, or an answer refused or unreadable) marks the connection broken.
+    pub(super) fn call_or_no<T>(&mut self, doing: &str, bytes: u64, f: impl FnOnce(&mut imap::Session<Guard>) -> imap::error::Result<T>) -> Result<Result<T, imap::error::No>, Fail> {
+        self.guard.prepare(doing, bytes);
+        let r = f(&mut self.imap);
+        // Unsolicited responses (EXISTS, EXPUNGE...) tell rapport nothing it uses.
+        self.imap.take_all_unsolicited().for_each(drop);
+        match r {
+            Ok(v) => Ok(Ok(v)),
+            Err(imap::Error::No(no)) => Ok(Err(no)),
+            Err(e) => {
+                let f = crate_fail(&self.cfg.server(), &self.guard, e, doing);
+                if f.transient || f.answer {
+                    self.broken = true;
+                    self.current = None;
+                }
+                Err(f)
+            }
+        }
+    }
+
+    /// As [`ImapSession::call_or_no`], and a NO is an error.
+    pub(super) fn call<T>(&mut self, doing: &str, f: impl FnOnce(&mut imap::Session<Guard>) -> imap::error::Result<T>) -> Result<T, Fail> {
+        self.call_or_no(doing, DEFAULT_BUDGET, f)?
+            .map_err(|no| Fail::fatal(format!("{} refused while {doing}: \"{}\"", self.cfg.server(), no.information)))
+    }
+
+    /// Send a command on the [`Wire`] and read its answer; a failure on the way marks the
+    /// connection broken.
     pub(super) fn run(&mut self, command: &str, doing: &str, budget: u64) -> Result<Answer, Fail> {
+        self.guard.prepare(doing, budget);
         let r = self.wire.command(command, doing, budget);
         if let Err(f) = &r {
             if f.transient || f.answer {
@@ -170,20 +223,6 @@ impl ImapSession {
         r
     }
 
-    /// As [`ImapSession::run`], and a NO or BAD is an error.
-    pub(super) fn run_ok(&mut self, command: &str, doing: &str) -> Result<Answer, Fail> {
-        let answer = self.run(command, doing, DEFAULT_BUDGET)?;
-        match answer.status {
-            imap_proto::Status::Ok => Ok(answer),
-            imap_proto::Status::No => Err(Fail::fatal(format!("{} refused while {doing}: \"{}\"", self.cfg.server(), answer.text))),
-            _ => Err(Fail::fatal(format!(
-                "{} rejected a command while {doing}: \"{}\". This is a bug in rapport or a server it does not support; please report it",
-                self.cfg.server(),
-                answer.text
-            ))),
-        }
-    }
-
     /// Every folder on the server (`LIST "" "*"`), with its SPECIAL-USE `\Sent` mark.
     pub fn folders(&mut self) -> Result<Vec<FolderInfo>, IngestError> {
         let r = self.list_folders();
@@ -191,20 +230,18 @@ impl ImapSession {
     }
 
     pub(super) fn list_folders(&mut self) -> Result<Vec<FolderInfo>, Fail> {
-        let answer = self.run_ok("LIST \"\" \"*\"", "listing folders")?;
+        let names = self.call("listing folders", |s| s.list(Some(""), Some("*")))?;
         use imap_proto::NameAttribute as A;
-        let mut folders: Vec<FolderInfo> = answer
-            .responses()
-            .filter_map(|r| match r {
-                imap_proto::Response::MailboxData(imap_proto::MailboxDatum::List { name_attributes, name, .. }) => {
-                    let is = |flag: &str| name_attributes.iter().any(|a| matches!(a, A::Extension(e) if e.eq_ignore_ascii_case(flag)));
-                    Some(FolderInfo {
-                        name: utf7::decode(&name).unwrap_or_else(|| name.to_string()),
-                        sent: name_attributes.iter().any(|a| matches!(a, A::Sent)) || is("\\Sent"),
-                        selectable: !name_attributes.iter().any(|a| matches!(a, A::NoSelect)) && !is("\\NoSelect") && !is("\\NonExistent"),
-                    })
+        let mut folders: Vec<FolderInfo> = names
+            .iter()
+            .map(|n| {
+                let attrs = n.attributes();
+                let is = |flag: &str| attrs.iter().any(|a| matches!(a, A::Extension(e) if e.eq_ignore_ascii_case(flag)));
+                FolderInfo {
+                    name: utf7::decode(n.name()).unwrap_or_else(|| n.name().to_string()),
+                    sent: attrs.iter().any(|a| matches!(a, A::Sent)) || is("\\Sent"),
+                    selectable: !attrs.iter().any(|a| matches!(a, A::NoSelect)) && !is("\\NoSelect") && !is("\\NonExistent"),
                 }
-                _ => None,
             })
             .collect();
         folders.sort_by(|a, b| a.name.cmp(&b.name));
@@ -214,38 +251,39 @@ impl ImapSession {
     /// `LIST (SPECIAL-USE) "" "*"` (RFC 6154), for servers that only show the attributes when
     /// asked this way.
     pub(super) fn special_use_sent(&mut self) -> Result<Vec<String>, Fail> {
-        let answer = self.run_ok("LIST (SPECIAL-USE) \"\" \"*\"", "listing SPECIAL-USE folders")?;
-        Ok(answer
-            .responses()
-            .filter_map(|r| match r {
-                imap_proto::Response::MailboxData(imap_proto::MailboxDatum::List { name_attributes, name, .. })
-                    if name_attributes.iter().any(|a| {
-                        matches!(a, imap_proto::NameAttribute::Sent)
-                            || matches!(a, imap_proto::NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\Sent"))
-                    }) =>
-                {
-                    Some(utf7::decode(&name).unwrap_or_else(|| name.to_string()))
+        // The crate's `list` has no selection options: the command is sent as it is, and its
+        // answer parsed here.
+        let raw = self.call("listing SPECIAL-USE folders", |s| s.run_command_and_read_response("LIST (SPECIAL-USE) \"\" \"*\""))?;
+        let mut sent = Vec::new();
+        let mut rest = &raw[..];
+        while let Ok((left, r)) = imap_proto::parser::parse_response(rest) {
+            if let imap_proto::Response::MailboxData(imap_proto::MailboxDatum::List { name_attributes, name, .. }) = r {
+                if name_attributes.iter().any(|a| {
+                    matches!(a, imap_proto::NameAttribute::Sent)
+                        || matches!(a, imap_proto::NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\Sent"))
+                }) {
+                    sent.push(utf7::decode(&name).unwrap_or_else(|| name.to_string()));
                 }
-                _ => None,
-            })
-            .collect())
+            }
+            if left.len() == rest.len() {
+                break;
+            }
+            rest = left;
+        }
+        Ok(sent)
     }
 
     /// The server's capabilities, upper-cased.
     pub(super) fn capabilities(&mut self) -> Result<Vec<String>, Fail> {
-        let answer = self.run_ok("CAPABILITY", "asking for its capabilities")?;
-        let mut caps = Vec::new();
-        for r in answer.responses() {
-            if let imap_proto::Response::Capabilities(list) = r {
-                for c in list {
-                    caps.push(match c {
-                        imap_proto::Capability::Imap4rev1 => "IMAP4REV1".to_string(),
-                        imap_proto::Capability::Auth(a) => format!("AUTH={}", a.to_ascii_uppercase()),
-                        imap_proto::Capability::Atom(a) => a.to_ascii_uppercase(),
-                    });
-                }
-            }
-        }
+        let list = self.call("asking for its capabilities", |s| s.capabilities())?;
+        let caps = list
+            .iter()
+            .map(|c| match c {
+                imap_proto::Capability::Imap4rev1 => "IMAP4REV1".to_string(),
+                imap_proto::Capability::Auth(a) => format!("AUTH={}", a.to_ascii_uppercase()),
+                imap_proto::Capability::Atom(a) => a.to_ascii_uppercase(),
+            })
+            .collect();
         Ok(caps)
     }
 
@@ -300,13 +338,16 @@ impl ImapSession {
 
     pub(super) fn examine_inner(&mut self, folder: &str) -> Result<FolderStatus, Fail> {
         self.current = None;
-        let Some(quoted) = quote(&utf7::encode(folder)) else {
+        let encoded = utf7::encode(folder);
+        if quote(&encoded).is_none() {
             return Err(Fail::fatal(format!("the folder name `{}` contains a line break. Fix `folders` in the config", folder.escape_debug())));
-        };
+        }
         let doing = format!("opening folder `{folder}`");
-        let answer = self.run(&format!("EXAMINE {quoted}"), &doing, DEFAULT_BUDGET)?;
-        if answer.status == imap_proto::Status::No {
-            let listing = match self.list_folders() {
+        let answer = self.call_or_no(&doing, DEFAULT_BUDGET, |s| s.examine(&encoded))?;
+        let mailbox = match answer {
+            Ok(mailbox) => mailbox,
+            Err(no) => {
+                let listing = match self.list_folders() {
                 Ok(folders) => {
                     let similar = folders
                         .iter()
@@ -324,21 +365,11 @@ impl ImapSession {
             return Err(Fail::fatal(format!(
                 "cannot open folder `{folder}` on {}: the server said \"{}\". {listing} Fix `folders` in the config",
                 self.cfg.server(),
-                answer.text
+                no.information
             )));
-        }
-        if !answer.ok() {
-            return Err(Fail::fatal(format!("{} rejected a command while {doing}: \"{}\"", self.cfg.server(), answer.text)));
-        }
-        let (mut uidvalidity, mut uidnext, mut exists) = (None, None, 0);
-        for r in answer.responses() {
-            match r {
-                imap_proto::Response::Data { code: Some(imap_proto::ResponseCode::UidValidity(v)), .. } => uidvalidity = Some(v),
-                imap_proto::Response::Data { code: Some(imap_proto::ResponseCode::UidNext(n)), .. } => uidnext = Some(n),
-                imap_proto::Response::MailboxData(imap_proto::MailboxDatum::Exists(n)) => exists = n,
-                _ => {}
             }
-        }
+        };
+        let (uidvalidity, uidnext, exists) = (mailbox.uid_validity, mailbox.uid_next, mailbox.exists);
         let uidvalidity = uidvalidity.ok_or_else(|| {
             Fail::fatal(format!(
                 "{} sent no UIDVALIDITY for folder `{folder}`, so rapport cannot remember which messages it has read there",
@@ -371,21 +402,9 @@ impl ImapSession {
         };
         // NOOP first: Dovecot (like most servers) reports messages that arrived since the last
         // command only at the end of a command, and a search sees only what was reported.
-        self.run_ok("NOOP", &format!("checking folder `{folder}` for new messages"))?;
-        let answer = self.run_ok(&format!("UID SEARCH UID {first}:*"), &format!("searching folder `{folder}`"))?;
-        let mut uids: Vec<u32> = Vec::new();
-        for r in answer.responses() {
-            if let imap_proto::Response::MailboxData(imap_proto::MailboxDatum::Search(found)) = r {
-                uids.extend(found.into_iter().filter(|&uid| uid > last_uid));
-            }
-        }
-        if answer.unreadable > 0 {
-            return Err(Fail::answer(format!(
-                "{} answered the search of folder `{folder}` with something rapport cannot read (\"{}\")",
-                self.cfg.server(),
-                answer.first_unreadable.unwrap_or_default()
-            )));
-        }
+        self.call(&format!("checking folder `{folder}` for new messages"), |s| s.noop())?;
+        let found = self.call(&format!("searching folder `{folder}`"), |s| s.uid_search(format!("UID {first}:*")))?;
+        let mut uids: Vec<u32> = found.into_iter().filter(|&uid| uid > last_uid).collect();
         uids.sort_unstable();
         uids.dedup();
         Ok(uids)
@@ -414,26 +433,14 @@ impl ImapSession {
         self.check_uidvalidity(folder, uidvalidity)?;
         let wanted: HashSet<u32> = uids.iter().copied().collect();
         let budget = 1024 * uids.len() as u64 + (1 << 20);
-        let answer = self.run(
-            &format!("UID FETCH {} (UID RFC822.SIZE)", uid_set(uids)),
-            &format!("reading message sizes in folder `{folder}`"),
-            budget,
-        )?;
+        let set = uid_set(uids);
+        let fetches = self.call_or_no(&format!("reading message sizes in folder `{folder}`"), budget, |s| s.uid_fetch(&set, "(UID RFC822.SIZE)"))?;
         let mut sizes = HashMap::new();
-        for r in answer.responses() {
-            if let imap_proto::Response::Fetch(_, attrs) = r {
-                let uid = attrs.iter().find_map(|a| match a {
-                    imap_proto::AttributeValue::Uid(u) => Some(*u),
-                    _ => None,
-                });
-                let size = attrs.iter().find_map(|a| match a {
-                    imap_proto::AttributeValue::Rfc822Size(s) => Some(u64::from(*s)),
-                    _ => None,
-                });
-                if let (Some(uid), Some(size)) = (uid, size) {
-                    if wanted.contains(&uid) {
-                        sizes.insert(uid, size);
-                    }
+        // A NO: the sizes are unknown, and each message is fetched alone.
+        for f in fetches.iter().flat_map(|f| f.iter()) {
+            if let (Some(uid), Some(size)) = (f.uid, f.size) {
+                if wanted.contains(&uid) {
+                    sizes.insert(uid, u64::from(size));
                 }
             }
         }
@@ -530,7 +537,7 @@ impl ImapSession {
     /// Log out politely.
     pub fn logout(mut self) -> Result<(), IngestError> {
         self.broken = true; // Drop must not log out a second time
-        let r = self.run_ok("LOGOUT", "logging out").map(|_| ());
+        let r = self.call("logging out", |s| s.logout());
         self.wrap(r)
     }
 }
@@ -538,10 +545,34 @@ impl ImapSession {
 impl Drop for ImapSession {
     fn drop(&mut self) {
         if !self.broken {
-            self.wire.limits.command_timeout = Duration::from_secs(2);
-            let _ = self.wire.command("LOGOUT", "logging out", 1 << 16);
+            self.guard.set_command_timeout(Duration::from_secs(2));
+            self.guard.prepare("logging out", 1 << 16);
+            let _ = self.imap.logout();
         }
         let _ = self.socket.shutdown(Shutdown::Both);
+    }
+}
+
+/// What an error of the `imap` crate means, as rapport says it: the guard's own refusals (in
+/// `Error::Io`) as they are, a NO or BAD of the command, an answer that could not be read.
+pub(super) fn crate_fail(server: &str, guard: &Guard, e: imap::Error, doing: &str) -> Fail {
+    match e {
+        imap::Error::Io(e) => guard_fail(&e).unwrap_or_else(|| io_fail(server, doing, &e)),
+        imap::Error::ConnectionLost => Fail::transient(format!("{server} closed the connection while {doing}")),
+        imap::Error::No(no) => Fail::fatal(format!("{server} refused while {doing}: \"{}\"", no.information)),
+        imap::Error::Bad(bad) => Fail::fatal(format!(
+            "{server} rejected a command while {doing}: \"{}\". This is a bug in rapport or a server it does not support; please report it",
+            bad.information
+        )),
+        // The crate reports a response it cannot parse as a BYE without code (`read_response_onto`).
+        imap::Error::Bye(bye) if bye.code.is_some() || bye.information != "no explanation given" => {
+            Fail::transient(format!("{server} ended the session while {doing}: \"{}\"", bye.information))
+        }
+        imap::Error::Validate(v) => Fail::fatal(format!("rapport could not send a command while {doing}: {v} (this is a bug in rapport; please report it)")),
+        _ => Fail::answer(format!(
+            "{server} answered with something rapport cannot read while {doing} (\"{}\")",
+            guard.last_response()
+        )),
     }
 }
 

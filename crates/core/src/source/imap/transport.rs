@@ -407,6 +407,13 @@ pub(super) struct XOAuth2<'a> {
     pub(super) answered: std::cell::Cell<bool>,
 }
 
+impl imap::Authenticator for XOAuth2<'_> {
+    type Response = Vec<u8>;
+    fn process(&self, challenge: &[u8]) -> Vec<u8> {
+        XOAuth2::process(self, challenge)
+    }
+}
+
 impl XOAuth2<'_> {
     /// The answer to a challenge: the first one is empty; a second one carries the server's
     /// error (JSON) and must be answered with an empty line, after which the server sends its NO.

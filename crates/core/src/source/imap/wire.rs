@@ -132,24 +132,6 @@ pub(super) fn quote(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Standard base64 (RFC 4648), for `AUTHENTICATE`.
-pub(super) fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// A short, printable excerpt of what a server sent, for error messages.
 pub(super) fn excerpt(bytes: &[u8]) -> String {
     let text: String = String::from_utf8_lossy(&bytes[..bytes.len().min(80)])
@@ -164,19 +146,74 @@ pub(super) fn excerpt(bytes: &[u8]) -> String {
     }
 }
 
+/// The command took too long (the server trickles, or stalls between bytes).
+pub(super) fn too_slow(server: &str, limits: &Limits, doing: &str) -> Fail {
+    Fail::answer(format!(
+        "{server} took more than {} s (command-timeout-secs) to answer while {doing}; rapport gave up on that answer",
+        limits.command_timeout.as_secs()
+    ))
+}
+
+/// The answer to one command brought more than its budget (`n` bytes or more).
+pub(super) fn over_budget(server: &str, doing: &str, n: u64) -> Fail {
+    Fail::answer(format!(
+        "{server} sent more than rapport asked for while {doing} (over {}); rapport stopped reading that answer",
+        crate::source::error::bytes_text(n)
+    ))
+}
+
+/// A line outside literals is longer than `max`.
+pub(super) fn line_too_long(server: &str, max: usize, doing: &str) -> Fail {
+    Fail::answer(format!(
+        "{server} sent a line longer than {} while {doing}; rapport stopped reading it",
+        crate::source::error::bytes_text(max as u64)
+    ))
+}
+
+/// A literal announced larger than `max` (`Err`: larger than a u64).
+pub(super) fn literal_too_large(server: &str, announced: Result<u64, ()>, doing: &str, max: u64) -> Fail {
+    Fail::answer(format!(
+        "{server} announced {} of data while {doing}, over the limit of {}; rapport did not read it",
+        match announced {
+            Ok(n) => crate::source::error::bytes_text(n),
+            Err(()) => "more than 2^64 bytes".to_string(),
+        },
+        crate::source::error::bytes_text(max)
+    ))
+}
+
+/// Refuse any command that is not in [`ALLOWED`] (`command` without its tag).
+pub(super) fn check_allowed(command: &str) -> Result<(), Fail> {
+    let upper = command.to_ascii_uppercase();
+    let mut words = upper.split(' ');
+    let first = words.next().unwrap_or("");
+    let verb = if first == "UID" { format!("UID {}", words.next().unwrap_or("")) } else { first.to_string() };
+    if ALLOWED.contains(&verb.as_str()) {
+        Ok(())
+    } else {
+        Err(Fail::fatal(format!("rapport refused to send the IMAP command {verb}: it only ever reads (this is a bug in rapport; please report it)")))
+    }
+}
+
+/// What a read or write error means: a guard's refusal as it is, else a network failure.
+fn io_or_guard(server: &str, doing: &str, e: &io::Error) -> Fail {
+    super::guard::guard_fail(e).unwrap_or_else(|| io_fail(server, doing, e))
+}
+
 /// What answers a server's continuation request (`+ …`) with the challenge it carries.
 type OnContinue<'a> = dyn FnMut(&mut Wire, &[u8]) -> Result<(), ()> + 'a;
 
-/// What a [`Wire`] reads and writes: a network connection, or bytes in memory.
-trait Transport: Read + Write + Send {
+/// What a [`Wire`] (or a [`super::guard::Guard`]) reads and writes: a network connection, a
+/// guard over one, or bytes in memory.
+pub(super) trait Transport: Read + Write + Send {
     /// How long a read or a write may wait.
     fn set_timeouts(&mut self, read: Duration, write: Duration);
 }
 
 /// A connection: the (possibly TLS) stream, and its socket to set timeouts on.
-struct Net {
-    stream: Stream,
-    socket: TcpStream,
+pub(super) struct Net {
+    pub(super) stream: Stream,
+    pub(super) socket: TcpStream,
 }
 
 impl Read for Net {
@@ -202,7 +239,7 @@ impl Transport for Net {
 }
 
 /// A server's bytes in memory (what it is sent is dropped).
-struct Memory(io::Cursor<Vec<u8>>);
+pub(super) struct Memory(pub(super) io::Cursor<Vec<u8>>);
 
 impl Read for Memory {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -250,21 +287,22 @@ pub(super) struct Budget<'a> {
 }
 
 impl Wire {
+    #[cfg(test)]
     pub(super) fn new(stream: Stream, socket: TcpStream, server: String, limits: Limits) -> Self {
-        Wire { io: Box::new(Net { stream, socket }), buf: Vec::with_capacity(1 << 16), pos: 0, tag: 0, server, limits }
+        Self::over(Box::new(Net { stream, socket }), server, limits)
+    }
+
+    /// A wire over `io` (a [`super::guard::Guard`] shares its connection with the `imap` crate).
+    pub(super) fn over(io: Box<dyn Transport>, server: String, limits: Limits) -> Self {
+        Wire { io, buf: Vec::with_capacity(1 << 16), pos: 0, tag: 0, server, limits }
     }
 
     pub(super) fn budget<'a>(&self, doing: &'a str, bytes: u64) -> Budget<'a> {
         Budget { doing, deadline: Instant::now() + self.limits.command_timeout, bytes }
     }
 
-    /// The command took too long (the server trickles, or stalls between bytes).
     fn deadline_fail(&self, doing: &str) -> Fail {
-        Fail::answer(format!(
-            "{} took more than {} s (command-timeout-secs) to answer while {doing}; rapport gave up on that answer",
-            self.server,
-            self.limits.command_timeout.as_secs()
-        ))
+        too_slow(&self.server, &self.limits, doing)
     }
 
     /// Read more bytes into the buffer.
@@ -294,19 +332,14 @@ impl Wire {
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) && Instant::now() >= b.deadline => {
                     return Err(self.deadline_fail(b.doing))
                 }
-                Err(e) => return Err(io_fail(&self.server, b.doing, &e)),
+                Err(e) => return Err(io_or_guard(&self.server, b.doing, &e)),
             }
         }
     }
 
     fn charge(&self, b: &mut Budget<'_>, n: u64) -> Result<(), Fail> {
         if n > b.bytes {
-            return Err(Fail::answer(format!(
-                "{} sent more than rapport asked for while {} (over {}); rapport stopped reading that answer",
-                self.server,
-                b.doing,
-                crate::source::error::bytes_text(n.max(b.bytes))
-            )));
+            return Err(over_budget(&self.server, b.doing, n.max(b.bytes)));
         }
         b.bytes -= n;
         Ok(())
@@ -322,12 +355,7 @@ impl Wire {
                 None => (avail.len(), false),
             };
             if out.len() - start + n > self.limits.max_line {
-                return Err(Fail::answer(format!(
-                    "{} sent a line longer than {} while {}; rapport stopped reading it",
-                    self.server,
-                    crate::source::error::bytes_text(self.limits.max_line as u64),
-                    b.doing
-                )));
+                return Err(line_too_long(&self.server, self.limits.max_line, b.doing));
             }
             self.charge(b, n as u64)?;
             out.extend_from_slice(&avail[..n]);
@@ -368,18 +396,7 @@ impl Wire {
                     self.charge(b, n)?;
                     self.read_exact(&mut out, n, b)?;
                 }
-                Some(_) => {
-                    return Err(Fail::answer(format!(
-                        "{} announced {} of data while {}, over the limit of {}; rapport did not read it",
-                        self.server,
-                        match literal_len(&out[start..]) {
-                            Some(Ok(n)) => crate::source::error::bytes_text(n),
-                            _ => "more than 2^64 bytes".to_string(),
-                        },
-                        b.doing,
-                        crate::source::error::bytes_text(self.limits.max_literal)
-                    )))
-                }
+                Some(announced) => return Err(literal_too_large(&self.server, announced, b.doing, self.limits.max_literal)),
             }
         }
     }
@@ -390,44 +407,18 @@ impl Wire {
             .write_all(line)
             .and_then(|()| self.io.write_all(b"\r\n"))
             .and_then(|()| self.io.flush())
-            .map_err(|e| io_fail(&self.server, doing, &e))
-    }
-
-    fn check_allowed(command: &str) -> Result<(), Fail> {
-        let upper = command.to_ascii_uppercase();
-        let mut words = upper.split(' ');
-        let first = words.next().unwrap_or("");
-        let verb = if first == "UID" { format!("UID {}", words.next().unwrap_or("")) } else { first.to_string() };
-        if ALLOWED.contains(&verb.as_str()) {
-            Ok(())
-        } else {
-            Err(Fail::fatal(format!("rapport refused to send the IMAP command {verb}: it only ever reads (this is a bug in rapport; please report it)")))
-        }
+            .map_err(|e| io_or_guard(&self.server, doing, &e))
     }
 
     /// Send `command` (without tag) and read its answer, within `bytes` of responses and the
     /// command deadline. `secret` marks a command whose text must never appear in a message.
     pub(super) fn command(&mut self, command: &str, doing: &str, bytes: u64) -> Result<Answer, Fail> {
-        Self::check_allowed(command)?;
+        check_allowed(command)?;
         self.tag += 1;
         let tag = format!("R{}", self.tag);
         let mut b = self.budget(doing, bytes);
         self.write_line(format!("{tag} {command}").as_bytes(), doing)?;
         self.answer(&tag, &mut b, &mut |_wire: &mut Wire, _info: &[u8]| Err(()))
-    }
-
-    /// `AUTHENTICATE mechanism`, answering the server's challenges with `respond` (base64 is
-    /// added here).
-    pub(super) fn authenticate(&mut self, mechanism: &str, doing: &str, respond: &mut dyn FnMut(&[u8]) -> Vec<u8>) -> Result<Answer, Fail> {
-        self.tag += 1;
-        let tag = format!("R{}", self.tag);
-        let mut b = self.budget(doing, DEFAULT_BUDGET);
-        self.write_line(format!("{tag} AUTHENTICATE {mechanism}").as_bytes(), doing)?;
-        let doing = doing.to_string();
-        self.answer(&tag, &mut b, &mut |wire: &mut Wire, challenge: &[u8]| {
-            let reply = base64(&respond(challenge));
-            wire.write_line(reply.as_bytes(), &doing).map_err(|_| ())
-        })
     }
 
     /// Read responses up to the tagged one. `on_continue` answers a `+` continuation request
@@ -483,13 +474,6 @@ impl Wire {
                 first_unreadable.get_or_insert_with(|| excerpt(&raw));
             }
         }
-    }
-
-    /// The server's greeting.
-    pub(super) fn greeting(&mut self) -> Result<String, Fail> {
-        let mut b = self.budget("waiting for its greeting", 1 << 20);
-        let raw = self.read_response(&mut b)?;
-        Ok(String::from_utf8_lossy(&raw).trim_end().to_string())
     }
 }
 
