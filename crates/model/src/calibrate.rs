@@ -10,10 +10,12 @@
 //! 1. Every labelled body goes through cleaning, the rules and the v2 model, as `rapport check`
 //!    would see its text; each message gets the features of [`rapport_core::verdict::risk::features`].
 //! 2. **Severities.** Each finding code, rules and model alike, is a warning when the train
-//!    messages it fires on were judged misreadable at least 60% of the time (at least 5 firings),
-//!    and a note otherwise. A tone's threshold is the lowest of 0.30, 0.35, ..., 0.95 at which its
+//!    messages it fires on were judged misreadable at least 60% of the time, and a note when it
+//!    fired at least 5 times and was right less often; a code that fired fewer than 5 times keeps
+//!    the catalogue's severity (the model's tone codes are notes there). A tone's threshold is the lowest of 0.30, 0.35, ..., 0.95 at which its
 //!    code reaches that precision; without one, 0.5 and a note.
-//! 3. **Risk.** L2-regularised logistic regression (Newton's method, deterministic). Out-of-fold
+//! 3. **Risk.** L2-regularised logistic regression on standardised features (damped Newton,
+//!    deterministic; the weights are returned on the raw scale). Out-of-fold
 //!    risks (5 folds by Enron user) choose the `M206` threshold that maximises the F1 of `flagged`
 //!    (any warning) on train among the thresholds that flag at most twice as many train messages
 //!    as people judged misreadable; the weights are then fitted on all of train.
@@ -287,7 +289,14 @@ pub fn calibrate(shipped: &mut Scorer, without_a: &mut Scorer, without_b: &mut S
         let fd: Vec<bool> = fired_dev.iter().map(|c| c.contains(&rule.code)).collect();
         let (pt, nt) = precision_of(&ft, &train_gold);
         let (pd, nd) = precision_of(&fd, &dev_gold);
-        let sev = if nt >= MIN_FIRINGS && pt >= MIN_PRECISION { Severity::Warning } else { Severity::Info };
+        // Enough firings on train: warning when precise enough, else a note. Too few to judge
+        // (a rule that ordinary mail rarely trips, a context code that needs an audit state):
+        // the catalogue's own severity stands.
+        let sev = match (nt >= MIN_FIRINGS, pt >= MIN_PRECISION) {
+            (true, true) => Severity::Warning,
+            (true, false) => Severity::Info,
+            (false, _) => rule.default_severity,
+        };
         severity.insert(rule.code.to_string(), sev);
         codes.insert(rule.code.to_string(), (sev, pt, nt, pd, nd));
     }
