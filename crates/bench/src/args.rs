@@ -55,6 +55,11 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Another rapport build (say the previous release, with its own model) to audit the same
+    /// maildir inboxes beside this one, fresh and re-run, in its own state: old and new side by
+    /// side in one run.
+    #[arg(long, value_name = "RAPPORT")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
 }

@@ -13,7 +13,10 @@
 //!
 //! Then per-message latency (one message at a time through parse, clean, rules, model, verdict,
 //! the model loaded), and the peers over the same rows: a Python transformers text-classification
-//! pipeline over the same encoder, and VADER.
+//! pipeline over the same encoder, a length-sorted torch loop over it, and VADER.
+//!
+//! With `--baseline RAPPORT`, another build (the previous release, with its model) audits the same
+//! maildirs, fresh and re-run, in its own state, and a target compares the two fresh audits.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -58,6 +61,10 @@ pub fn run_measured(cmd: &mut std::process::Command) -> anyhow::Result<Measured>
 /// One audit run of the table.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditRun {
+    /// Which build ran it: `current`, or `baseline` (`--baseline`).
+    pub build: &'static str,
+    /// The verdict model id its report gives (the model and rules that made the verdicts).
+    pub model_id: String,
     pub messages: usize,
     pub format: &'static str,
     /// fresh, rerun or cache (see the module docs).
@@ -168,11 +175,27 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// `rapport audit SOURCE --state STATE`, measured.
+    /// `rapport audit SOURCE --state STATE` by this build, measured.
     fn audit(&self, inbox: &Inbox, source: &Path, format: &'static str, scenario: &'static str, state: &Path) -> anyhow::Result<AuditRun> {
+        self.audit_by(&self.exe, "current", inbox, source, format, scenario, state)
+    }
+
+    /// The same, by the build `exe`. Only the current build is asked not to use a resident scorer
+    /// (`--no-resident`; older builds have none).
+    #[allow(clippy::too_many_arguments)]
+    fn audit_by(
+        &self,
+        exe: &Path,
+        build: &'static str,
+        inbox: &Inbox,
+        source: &Path,
+        format: &'static str,
+        scenario: &'static str,
+        state: &Path,
+    ) -> anyhow::Result<AuditRun> {
         let report = self.work.join("last-report.json");
         let log = self.work.join("last-audit.log");
-        let mut cmd = std::process::Command::new(&self.exe);
+        let mut cmd = std::process::Command::new(exe);
         cmd.arg("audit")
             .arg(source)
             .arg("--state")
@@ -180,7 +203,8 @@ impl Ctx<'_> {
             .args(["--format", "json", "--output"])
             .arg(&report)
             .args(["--device", &self.a.model.device, "--threads", &self.a.model.threads.to_string()])
-            .args(["--precision", &self.a.model.precision, "--no-resident"])
+            .args(["--precision", &self.a.model.precision])
+            .args(if build == "current" { &["--no-resident"][..] } else { &[] })
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).with_context(|| format!("cannot write {}", log.display()))?);
@@ -192,7 +216,8 @@ impl Ctx<'_> {
             let tail = std::fs::read_to_string(&log).unwrap_or_default();
             let tail: Vec<&str> = tail.lines().rev().take(8).collect();
             anyhow::bail!(
-                "rapport audit of {} exited with {} ({scenario} run):\n{}",
+                "{} audit of {} exited with {} ({scenario} run):\n{}",
+                exe.display(),
                 source.display(),
                 m.exit,
                 tail.into_iter().rev().collect::<Vec<_>>().join("\n")
@@ -205,6 +230,8 @@ impl Ctx<'_> {
         let counted = if scenario == "rerun" { inbox.n } else { read };
         let bytes = if scenario == "rerun" { 0 } else { inbox.bytes };
         Ok(AuditRun {
+            build,
+            model_id: rep["model_id"].as_str().unwrap_or("-").to_string(),
             messages: inbox.n,
             format,
             scenario,
@@ -412,13 +439,14 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
     writeln!(out, "Audit (rapport audit as a child process; time and peak RSS of that process)")?;
     writeln!(
         out,
-        "{:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>5} {:>9} {:>8} {:>9} {:>8} {:>7} {:>8} {:>8}",
-        "inbox", "format", "run", "read", "scored", "cached", "dup", "sentences", "encoded", "seconds", "msg/s", "MB/s", "RSS MB", "state MB"
+        "{:<8} {:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>5} {:>9} {:>8} {:>9} {:>8} {:>7} {:>8} {:>8}",
+        "build", "inbox", "format", "run", "read", "scored", "cached", "dup", "sentences", "encoded", "seconds", "msg/s", "MB/s", "RSS MB", "state MB"
     )?;
     for x in &r.runs {
         writeln!(
             out,
-            "{:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>5} {:>9} {:>8} {:>9.2} {:>8.1} {:>7.2} {:>8.1} {:>8.1}",
+            "{:<8} {:>6} {:<8} {:<7} {:>7} {:>7} {:>7} {:>5} {:>9} {:>8} {:>9.2} {:>8.1} {:>7.2} {:>8.1} {:>8.1}",
+            x.build,
             fmt_size(x.messages),
             x.format,
             x.scenario,
@@ -439,7 +467,12 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
         out,
         "  fresh: new state (scored + cached + dup = read; cached: a body an earlier batch had scored; dup: one of the same batch). rerun: no new mail.\n  cache: the same messages as an mbox into the maildir run's state (every verdict cached). sentences: of the scored texts; encoded: new to the run."
     )?;
-    let fresh: Vec<&AuditRun> = r.runs.iter().filter(|x| x.scenario == "fresh" && x.format == "maildir").collect();
+    let mut builds: Vec<(&str, &str)> = r.runs.iter().map(|x| (x.build, x.model_id.as_str())).collect();
+    builds.dedup();
+    for (build, model) in builds {
+        writeln!(out, "  {build}: model {model}")?;
+    }
+    let fresh: Vec<&AuditRun> = r.runs.iter().filter(|x| x.build == "current" && x.scenario == "fresh" && x.format == "maildir").collect();
     if fresh.len() > 1 {
         writeln!(out, "\nScaling (maildir, fresh): per 1,000 messages")?;
         for x in &fresh {
@@ -465,7 +498,7 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
             writeln!(out, "rapport and its peers over the same rows")?;
             writeln!(out, "{:<78} {:>6} {:>9} {:>8} {:>8} {:>14}", "tool", "rows", "seconds", "msg/s", "RSS MB", "rapport is")?;
             let rows = r.peers.first().map(|p| p.rows).unwrap_or(0);
-            if let Some(x) = r.runs.iter().find(|x| x.scenario == "fresh" && x.messages == rows) {
+            if let Some(x) = r.runs.iter().find(|x| x.build == "current" && x.scenario == "fresh" && x.messages == rows) {
                 writeln!(
                     out,
                     "{:<78} {:>6} {:>9.2} {:>8.1} {:>8.1} {:>14}",
@@ -501,6 +534,16 @@ pub fn render_text(out: &mut dyn Write, r: &BenchReport) -> std::io::Result<()> 
 
 fn targets(r: &BenchReport) -> Vec<Target> {
     let mut t = Vec::new();
+    let fresh = |build: &str| r.runs.iter().find(|x| x.build == build && x.scenario == "fresh" && x.format == "maildir");
+    if let (Some(new), Some(old)) = (fresh("current"), fresh("baseline")) {
+        let ratio = new.messages_per_s / old.messages_per_s;
+        t.push(Target {
+            what: format!("fresh audit, {} maildir, vs the baseline build", fmt_size(new.messages)),
+            goal: ">= 1.00x".into(),
+            measured: format!("{ratio:.2}x ({:.1} vs {:.1} msg/s)", new.messages_per_s, old.messages_per_s),
+            met: Some(ratio >= 1.0),
+        });
+    }
     let python = r.peers.iter().find(|p| p.tool.starts_with("Python transformers"));
     t.push(Target {
         what: "audit throughput vs the Python pipeline".into(),
@@ -508,15 +551,16 @@ fn targets(r: &BenchReport) -> Vec<Target> {
         measured: python.map(|p| format!("{:.2}x ({} rows)", p.rapport_ratio, p.rows)).unwrap_or_else(|| "-".into()),
         met: python.map(|p| p.rapport_ratio >= 3.0),
     });
-    let largest = r.runs.iter().map(|x| x.messages).max().unwrap_or(0);
-    let rerun = r.runs.iter().filter(|x| x.scenario == "rerun" && x.messages == largest).map(|x| x.seconds).fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
+    let current: Vec<&AuditRun> = r.runs.iter().filter(|x| x.build == "current").collect();
+    let largest = current.iter().map(|x| x.messages).max().unwrap_or(0);
+    let rerun = current.iter().filter(|x| x.scenario == "rerun" && x.messages == largest).map(|x| x.seconds).fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
     t.push(Target {
         what: format!("incremental re-run, {} unchanged messages", fmt_size(largest)),
         goal: "< 5 s".into(),
         measured: rerun.map(|s| format!("{s:.2} s (slowest format)")).unwrap_or_else(|| "-".into()),
         met: rerun.filter(|_| largest >= 100_000).map(|s| s < 5.0),
     });
-    let rss = r.runs.iter().filter(|x| x.messages == largest).map(|x| x.peak_rss_mb).fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
+    let rss = current.iter().filter(|x| x.messages == largest).map(|x| x.peak_rss_mb).fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
     t.push(Target {
         what: format!("peak RSS, {} messages", fmt_size(largest)),
         goal: "< 1 GB".into(),
@@ -537,7 +581,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<i32> {
     let peer_rows = a.peer_rows.unwrap_or(sizes[0]);
     let bodies = synth::load_bodies(&a.data)?;
     let has = |f: InboxFormat| a.formats.contains(&f);
-    let steps = sizes.len() as u64 * (2 + if has(InboxFormat::Mbox) { 2 } else { 0 }) + 2;
+    let steps = sizes.len() as u64 * (2 + if has(InboxFormat::Mbox) { 2 } else { 0 } + if a.baseline.is_some() { 2 } else { 0 }) + 2;
     let bar = progress(steps);
     let ctx = Ctx { a: &a, exe, work: work.clone() };
     let mut runs = Vec::new();
@@ -564,6 +608,15 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<i32> {
                 bar.inc(1);
             }
         }
+        if let Some(old) = &a.baseline {
+            let state = work.join(format!("state-{n}-baseline.sqlite3"));
+            remove_state(&state)?;
+            for scenario in ["fresh", "rerun"] {
+                bar.set_message(format!("{} maildir, {scenario}, baseline build", fmt_size(n)));
+                runs.push(ctx.audit_by(old, "baseline", &inbox, &inbox.maildir, "maildir", scenario, &state)?);
+                bar.inc(1);
+            }
+        }
         smallest.get_or_insert(inbox);
     }
     let smallest = smallest.expect("at least one size");
@@ -577,7 +630,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<i32> {
     // rapport's figure for the ratio: the fresh audit of an inbox of exactly the peers' rows.
     let rapport_mps = runs
         .iter()
-        .find(|x| x.scenario == "fresh" && x.messages == peer_rows)
+        .find(|x| x.build == "current" && x.scenario == "fresh" && x.messages == peer_rows)
         .map(|x| x.messages_per_s);
     let (peers, peers_skipped) = match (&a.python, rapport_mps) {
         (None, _) => (Vec::new(), Some("no --python given (scripts/bench.sh sets up a Python with the peers and passes it)".to_string())),
