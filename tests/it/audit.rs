@@ -115,7 +115,8 @@ fn html_report_renders_in_chromium() {
     // Chromium parsed the page: the table rows and the highlighted spans are in its DOM.
     let rows = dom.matches("class=\"flagged-row\"").count();
     assert!(rows >= 3, "{rows} flagged rows in:\n{dom}");
-    assert!(dom.contains("<mark class=\"warning\">As per my last email</mark>"), "{dom}");
+    // R104 is a note since calibration on labelled mail (models/README.md): marked, in its class.
+    assert!(dom.contains("<mark class=\"info\">As per my last email</mark>"), "{dom}");
     assert!(dom.contains("<svg"), "tone over time chart");
 }
 

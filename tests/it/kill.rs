@@ -42,7 +42,7 @@ fn audit_under_kills(audit: &dyn Fn() -> Command, state: &Path, total: i64, kill
         let started = Instant::now();
         if rng.next().is_multiple_of(4) {
             // During start-up: opening the state, connecting, loading the model.
-            std::thread::sleep(Duration::from_millis(rng.next() % 1500));
+            std::thread::sleep(Duration::from_millis(rng.next() % 400));
         } else {
             // After a random number of further messages is committed.
             let left = (total - committed).max(1) as u64;

@@ -122,7 +122,7 @@ Anna,
 > WHY IS THE LIST NOT ON THE WEBSITE??
 > You failed to send it!!
 
-As per my last email, the price list is on our website. Did you even look??
+As per my last email, the price list is on our website. Surely you know where it is??
 
 Dana
 
@@ -165,7 +165,7 @@ fn diagnostics_as_you_type_hover_explains_and_code_actions_rewrite() {
     c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "mail", "version": 1, "text": DRAFT}}));
     let diags = c.diagnostics(uri, 1);
     let codes: Vec<&str> = diags.iter().map(code).collect();
-    for want in ["R104", "R102", "C302"] {
+    for want in ["R104", "R102", "R109", "C302"] {
         assert!(codes.contains(&want), "{want} missing: {diags:?}");
     }
     // Every finding is in the sender's own lines: none in the quote, none in the signature.
@@ -179,7 +179,9 @@ fn diagnostics_as_you_type_hover_explains_and_code_actions_rewrite() {
     // The span is exact, in UTF-16 columns.
     let r104 = diags.iter().find(|d| code(d) == "R104").unwrap();
     assert_eq!(r104["range"], json!({"start": {"line": own, "character": 0}, "end": {"line": own, "character": 20}}));
-    assert_eq!(r104["severity"], 2, "a warning");
+    assert_eq!(r104["severity"], 3, "a note (calibrated on labelled mail)");
+    let r109 = diags.iter().find(|d| code(d) == "R109").unwrap();
+    assert_eq!(r109["severity"], 2, "a warning");
     assert!(r104["message"].as_str().unwrap().contains("passive-aggressive"), "{r104}");
     // The context: the account line, as a hint on the first line of the body.
     let hint = diags.iter().find(|d| code(d).is_empty()).expect("the context hint");
@@ -188,7 +190,7 @@ fn diagnostics_as_you_type_hover_explains_and_code_actions_rewrite() {
     // Hover on the finding runs `rapport explain R104`.
     let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": own, "character": 5}}));
     let md = hover["contents"]["value"].as_str().unwrap();
-    assert!(md.contains("**R104 passive-aggressive** (warning)"), "{md}");
+    assert!(md.contains("**R104 passive-aggressive** (info)"), "{md}");
     assert!(md.contains("Each of these has a polite surface and a pointed subtext"), "the catalogue's explanation: {md}");
     let nothing = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 3}}));
     assert!(nothing.is_null(), "no finding in the headers: {nothing}");

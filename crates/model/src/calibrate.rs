@@ -285,8 +285,12 @@ pub fn calibrate(shipped: &mut Scorer, without_a: &mut Scorer, without_b: &mut S
     let fired_dev: Vec<Vec<&'static str>> = dev.iter().map(|p| codes_fired(p, &all_tones)).collect();
     let mut codes = BTreeMap::new();
     for rule in RULES.iter().filter(|r| r.code != "M206") {
-        let ft: Vec<bool> = fired_train.iter().map(|c| c.contains(&rule.code)).collect();
-        let fd: Vec<bool> = fired_dev.iter().map(|c| c.contains(&rule.code)).collect();
+        // A rule's precision counts its findings at full strength only (its milder variants,
+        // "please advise" for R104, keep their own severity whatever the code's).
+        let fired_rule = |p: &Prepared| p.rules.iter().any(|f| f.code == rule.code && risk::at_full_strength(f));
+        let is_rule = rule.code.starts_with('R');
+        let ft: Vec<bool> = if is_rule { train.iter().map(|p| fired_rule(p)).collect() } else { fired_train.iter().map(|c| c.contains(&rule.code)).collect() };
+        let fd: Vec<bool> = if is_rule { dev.iter().map(|p| fired_rule(p)).collect() } else { fired_dev.iter().map(|c| c.contains(&rule.code)).collect() };
         let (pt, nt) = precision_of(&ft, &train_gold);
         let (pd, nd) = precision_of(&fd, &dev_gold);
         // Enough firings on train: warning when precise enough, else a note. Too few to judge

@@ -1,4 +1,4 @@
-//! R104 passive-aggressive and R106 blame: stock phrases, matched case-insensitively on word
+//! R104 passive-aggressive, R106 blame, R109 condescending and R110 sarcastic praise: stock phrases, matched case-insensitively on word
 //! boundaries, with guards for the ordinary uses of the same words ("if you didn't get it",
 //! "it's not your fault", "you should have received").
 use std::ops::Range;
@@ -6,7 +6,7 @@ use std::ops::Range;
 use once_cell::sync::Lazy;
 use regex::Regex;
 
-use super::catalogue::{BLAME, PASSIVE_AGGRESSIVE};
+use super::catalogue::{BLAME, CONDESCENDING, PASSIVE_AGGRESSIVE, SARCASTIC_PRAISE};
 use super::lexicon::{has_warm_word, next_word, phrase_regex, preceded_by, words};
 use super::{finding, Message};
 use crate::findings::{Finding, Rule, Severity};
@@ -36,6 +36,9 @@ enum Guard {
     NotWarm,
     /// "as I mentioned", but not "as I mentioned to Dee" or "as I mentioned on the phone".
     NotOtherChannel,
+    /// Followed within four words by a setback ("Great, another delay"), not by good news
+    /// ("Great, another order from Acme").
+    SetbackAfter,
 }
 
 struct Phrase {
@@ -57,6 +60,17 @@ const fn pa(pattern: &'static str, guard: Guard, why: &'static str, suggestion: 
 const fn blame(pattern: &'static str, guard: Guard, why: &'static str, suggestion: &'static str) -> Phrase {
     Phrase { rule: &BLAME, severity: Severity::Warning, pattern, raw: false, guard, why, suggestion }
 }
+
+const fn condescending(pattern: &'static str, guard: Guard, why: &'static str, suggestion: &'static str) -> Phrase {
+    Phrase { rule: &CONDESCENDING, severity: Severity::Warning, pattern, raw: false, guard, why, suggestion }
+}
+
+const fn sarcasm(pattern: &'static str, raw: bool, guard: Guard, why: &'static str, suggestion: &'static str) -> Phrase {
+    Phrase { rule: &SARCASTIC_PRAISE, severity: Severity::Warning, pattern, raw, guard, why, suggestion }
+}
+
+const KEEP_THE_HELP: &str = "Take out the remark about the reader and keep the help: “These steps take a few minutes; tell me if one doesn't work.”";
+const SAY_IT_PLAINLY: &str = "Say what you mean: name the problem and what happens next.";
 
 const RESTATE: &str = "Restate the point itself, without pointing back at the earlier message: “To recap: …”";
 
@@ -251,12 +265,87 @@ static PHRASES: &[Phrase] = &[
     ),
 ];
 
+/// R109 and R110 (kept apart from [`PHRASES`] only for reading).
+static MORE_PHRASES: &[Phrase] = &[
+    // R109 condescending
+    condescending(
+        "even you (?:can|could|should|will|would|might)",
+        Guard::NotConditional,
+        "says something about the reader's ability, not about the matter",
+        KEEP_THE_HELP,
+    ),
+    condescending(
+        "as (?:anyone|everyone|any child|anybody) (?:knows|can see|could see|should know|would know)",
+        Guard::None,
+        "implies the reader is the only one who doesn't know",
+        KEEP_THE_HELP,
+    ),
+    condescending(
+        "surely you (?:know|understand|realise|realize|are aware|can see)|obviously you (?:know|understand|realise|realize)",
+        Guard::None,
+        "questions whether the reader knows something basic",
+        KEEP_THE_HELP,
+    ),
+    condescending(
+        "(?:it's|it is|this is|that's|that is) not rocket science",
+        Guard::None,
+        "implies the reader finds simple things hard",
+        KEEP_THE_HELP,
+    ),
+    condescending(
+        "I (?:shouldn't|should not) (?:have|need) to (?:explain|tell|remind|spell)",
+        Guard::None,
+        "scolds the reader for needing an explanation",
+        KEEP_THE_HELP,
+    ),
+    condescending(
+        "let me (?:spell it out|explain (?:it |this )?(?:again|slowly|one more time)|say (?:it|this) (?:again|slowly))",
+        Guard::None,
+        "suggests the reader did not understand the first time",
+        KEEP_THE_HELP,
+    ),
+    condescending(
+        "(?:although|though) I (?:probably |really )?(?:shouldn't|should not) be(?: surprised)?|but I (?:probably |really )?(?:shouldn't|should not) be surprised",
+        Guard::None,
+        "says you expected no better of the reader",
+        "Say what you need without judging: “Could we go through the latest figures together before Friday?”",
+    ),
+    // R110 sarcastic praise
+    sarcasm(
+        r"(?i)^\W*(?:oh,?\s+)?(?:just\s+)?(?:great|wonderful|fantastic|perfect|lovely|brilliant|terrific|awesome|marvell?ous|super|nice)\s*[,!…-]+\s*(?:another|yet another|more|even more|one more)\b",
+        true,
+        Guard::SetbackAfter,
+        "opens a complaint with praise, which reads as sarcasm",
+        SAY_IT_PLAINLY,
+    ),
+    sarcasm(
+        "thanks? (?:you )?(?:a lot |so much |very much )?for nothing|thanks? (?:you )?(?:so much )?for (?:finally|eventually) ",
+        false,
+        Guard::None,
+        "thanks the reader for failing, which reads as sarcasm",
+        SAY_IT_PLAINLY,
+    ),
+    sarcasm("what a (?:surprise|shock)|must be nice|yeah,? right", false, Guard::None, "says the opposite of what is meant", SAY_IT_PLAINLY),
+];
+
+fn all_phrases() -> impl Iterator<Item = &'static Phrase> {
+    PHRASES.iter().chain(MORE_PHRASES)
+}
+
 static COMPILED: Lazy<Vec<Regex>> = Lazy::new(|| {
-    PHRASES
-        .iter()
+    all_phrases()
         .map(|p| if p.raw { Regex::new(p.pattern).expect("raw phrase regex") } else { phrase_regex(p.pattern) })
         .collect()
 });
+
+/// Setbacks that praise is sarcastic about ("Great, another delay").
+const SETBACK: &[&str] = &[
+    "delay", "delays", "delayed", "problem", "problems", "issue", "issues", "mistake", "mistakes", "error", "errors",
+    "excuse", "excuses", "complaint", "complaints", "bug", "bugs", "outage", "outages", "failure", "failures",
+    "glitch", "broken", "postponement", "cancellation", "setback", "headache", "mess", "fee", "fees", "surcharge",
+    "breakdown", "late", "missing", "wrong", "defect", "defective", "damaged", "form", "forms", "paperwork",
+    "meeting", "change", "changes", "reminder", "deadline", "shortage", "backorder", "price", "increase",
+];
 
 const CONDITIONAL: &[&str] = &[
     "if", "unless", "whether", "case", "sorry", "worry", "hope", "hoping", "perhaps", "maybe",
@@ -333,6 +422,7 @@ fn guard_allows(p: &Phrase, s: &str, m: Range<usize>) -> bool {
             !idiom && !preceded_by(s, m.start, CONDITIONAL, 3)
         }
         Guard::NotWarm => !has_warm_word(after),
+        Guard::SetbackAfter => words(after).take(4).any(|(_, w)| SETBACK.contains(&w.to_lowercase().as_str())),
         Guard::NotOtherChannel => {
             // "as I mentioned to Dee" and "as I mentioned in our call" report another
             // conversation; "as I mentioned, …" and "as I mentioned in my last email" remind the
@@ -355,13 +445,14 @@ fn guard_allows(p: &Phrase, s: &str, m: Range<usize>) -> bool {
 
 pub(super) fn check(msg: &Message, out: &mut Vec<Finding>) {
     for s in &msg.sentences {
-        for (p, re) in PHRASES.iter().zip(COMPILED.iter()) {
+        for (p, re) in all_phrases().zip(COMPILED.iter()) {
             for m in re.find_iter(s.text) {
                 if !guard_allows(p, s.text, m.range()) {
                     continue;
                 }
-                let phrase = m.as_str().trim_end_matches([',', ' ']);
-                let span = s.abs(m.start()..m.start() + phrase.len());
+                let phrase = m.as_str().trim_start_matches(|c: char| !c.is_alphanumeric()).trim_end_matches([',', ' ', '.', '!', '…', '-']);
+                let lead = m.as_str().len() - m.as_str().trim_start_matches(|c: char| !c.is_alphanumeric()).len();
+                let span = s.abs(m.start() + lead..m.start() + lead + phrase.len());
                 out.push(finding(
                     p.rule,
                     p.severity,

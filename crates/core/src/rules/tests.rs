@@ -395,6 +395,69 @@ fn r106_leaves_ordinary_you_alone() {
     }
 }
 
+// ---- R109 condescending and R110 sarcastic praise ------------------------------------------------
+
+#[test]
+fn r109_flags_talking_down() {
+    let cases = [
+        ("I'm sure even you can follow these steps.", "even you can"),
+        ("As anyone knows, invoices are due in 30 days.", "As anyone knows"),
+        ("Surely you know where the form is.", "Surely you know"),
+        ("It's not rocket science.", "It's not rocket science"),
+        ("I shouldn't have to explain this again.", "I shouldn't have to explain"),
+        ("Let me spell it out for you.", "Let me spell it out"),
+        ("I was surprised that you were not up to speed (although I probably shouldn't be).", "although I probably shouldn't be"),
+    ];
+    for (text, span) in cases {
+        assert_eq!(hits(text, "R109"), vec![(Severity::Warning, span.to_string())], "{text}");
+    }
+}
+
+#[test]
+fn r109_leaves_encouragement_and_conditions_alone() {
+    for ok in [
+        "I'm sure you can manage the upgrade; call me if not.",
+        "If even you can't open it, the file is broken.",
+        "Everyone knows you as the expert here.",
+        "Let me explain how the new pricing works.",
+        "I should have explained this better.",
+        "But I shouldn't be long.",
+    ] {
+        assert!(!flagged(ok, "R109"), "flagged: {ok}");
+    }
+}
+
+#[test]
+fn r110_flags_sarcastic_praise() {
+    let cases = [
+        ("Great, another delay.", "Great, another"),
+        ("Oh wonderful, more paperwork.", "Oh wonderful, more"),
+        ("Thanks for nothing.", "Thanks for nothing"),
+        ("Thanks for finally replying.", "Thanks for finally"),
+        ("What a surprise, the parts are late again.", "What a surprise"),
+        ("Must be nice to take a month to answer.", "Must be nice"),
+    ];
+    for (text, span) in cases {
+        assert_eq!(hits(text, "R110"), vec![(Severity::Warning, span.to_string())], "{text}");
+    }
+}
+
+#[test]
+fn r110_leaves_real_praise_alone() {
+    for ok in [
+        "Great, thanks for the quick reply!",
+        "Wonderful news about the new contract.",
+        "Perfect, see you on Monday.",
+        "Thanks for the update on the shipment.",
+        "Great work on another successful launch.",
+        "Nice, now we can ship on Friday.",
+        "Great, another order from Acme!",
+        "Wonderful, one more happy customer.",
+    ] {
+        assert!(!flagged(ok, "R110"), "flagged: {ok}");
+    }
+}
+
 // ---- R107 missing-greeting and R108 missing-sign-off ---------------------------------------------
 
 #[test]
@@ -531,7 +594,7 @@ fn catalogue_is_complete_and_consistent() {
     assert_eq!(
         codes,
         [
-            "R101", "R102", "R103", "R104", "R105", "R106", "R107", "R108", "M201", "M202", "M203", "M204",
+            "R101", "R102", "R103", "R104", "R105", "R106", "R107", "R108", "R109", "R110", "M201", "M202", "M203", "M204",
             "M205", "M206", "M207", "M208", "M209", "M210", "C301", "C302", "C303", "C304"
         ]
     );
@@ -544,6 +607,8 @@ fn catalogue_is_complete_and_consistent() {
         ("R106", "blame", Severity::Warning),
         ("R107", "missing-greeting", Severity::Info),
         ("R108", "missing-sign-off", Severity::Info),
+        ("R109", "condescending", Severity::Warning),
+        ("R110", "sarcastic-praise", Severity::Warning),
         ("M201", "negative-tone", Severity::Info),
         ("M202", "impolite-request", Severity::Info),
         ("M203", "uncivil", Severity::Info),

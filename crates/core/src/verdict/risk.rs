@@ -131,13 +131,21 @@ pub fn features<'a>(clean: &CleanText, scores: &[SentenceScores], which: impl It
             x[8 + k] = x[8 + k].max(v * w);
         }
     }
-    for f in rules {
+    for f in rules.filter(|f| at_full_strength(f)) {
         if let Some(k) = RULE_CODES.iter().position(|c| *c == f.code) {
             x[14 + k] = 1.0;
         }
     }
     x[22] = (1.0 + prose).ln();
     x
+}
+
+/// Whether a rule finding was reported at its code's catalogue severity or above. A rule reports
+/// its milder variants below it ("please advise" is an R104 note, many exclamation marks an R102
+/// note); those neither count as the code in the risk's features nor take the severity that
+/// calibration gave the code.
+pub fn at_full_strength(f: &Finding) -> bool {
+    crate::rules::explain(f.code).is_none_or(|r| f.severity >= r.default_severity)
 }
 
 fn tone_value(t: &Tones, name: &str) -> f32 {
@@ -229,7 +237,7 @@ pub fn combine(clean: &CleanText, scores: Vec<SentenceScores>, mut rules: Vec<Fi
             });
         }
     }
-    for f in &mut rules {
+    for f in rules.iter_mut().filter(|f| at_full_strength(f)) {
         f.severity = model.severity(f.code, f.severity);
     }
     findings.append(&mut rules);
