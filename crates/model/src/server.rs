@@ -39,8 +39,11 @@ fn hello(device: &str, precision: &str) -> Response {
     }
 }
 
-/// Requests of at most this many sentences (one draft) run on one libtorch thread.
-const SMALL_REQUEST: usize = 64;
+/// Requests of at most this many sentences run on one libtorch thread: for a few sentences,
+/// waking the pool costs more than it saves. A 200-word draft (about 20 sentences) is faster on
+/// all of them: 136 ms on one thread, 98 ms on two (`rapport check` with `RAPPORT_TIMINGS=1`, a
+/// resident scorer, 2 cores, 2026-11-30).
+const SMALL_REQUEST: usize = 8;
 
 /// The scorer shared by the clients' threads: forward passes take turns; `threads` is what a
 /// large request may use.
