@@ -41,7 +41,7 @@ expect 0 "the same audit as a JSON report" -- $bin audit "$tmp/Maildir/.Sent" --
 cp "$tmp/report.json" "$tmp/out"; contains out '"flagged_count"' "the JSON report is written"
 for f in examples/sample-sent/cur/*; do printf 'From dana@northwind-supply.com Mon Nov 23 09:00:00 2026\n'; sed 's/^From />From /' "$f"; echo; done > "$tmp/sent.mbox"
 expect 0 "audit of an mbox to CSV with its own state" -- $bin audit "$tmp/sent.mbox" --state "$tmp/mbox.sqlite3" --format csv
-contains out "source,date,subject" "the CSV report has its header"
+contains out "source,sender,date,subject" "the CSV report has its header"
 expect 0 "audit to a self-contained HTML report" -- $bin audit --format html -o "$tmp/audit.html"
 cp "$tmp/audit.html" "$tmp/out"; contains out "flagged-row" "the HTML report lists the flagged messages"
 expect 0 "score JSON Lines" -- $bin score < examples/score-input.jsonl
