@@ -62,7 +62,10 @@ def rapport_run(d):
         for line in f:
             if line.strip():
                 messages += 1
-                sentences += int(json.loads(line)["sentences"])
+                out = json.loads(line)
+                # `sentence_count` (docs/score.md); older builds wrote the count as `sentences`.
+                n = out.get("sentence_count", out.get("sentences", 0))
+                sentences += len(n) if isinstance(n, list) else int(n)
     return add_busy({**t, "messages": messages, "sentences": sentences}, os.path.join(d, "rapport.busy"))
 
 
