@@ -687,6 +687,16 @@ service auth-worker {{
                 .output()
                 .unwrap();
             if out.status.success() {
+                // `kick` only signals the connection's process: wait until Dovecot no longer
+                // counts it (nobody left to kick), so the next command surely meets a closed
+                // connection. Nothing reconnects meanwhile: the caller is the one client.
+                while Instant::now() < deadline {
+                    let again = Command::new(&doveadm).arg("-c").arg(&self.conf).args(["kick", USER]).output().unwrap();
+                    if again.status.code() == Some(68) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return;
             }
             // Exit code 68 (EX_NOUSER): nobody to kick (yet).
