@@ -26,7 +26,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::wire::{check_allowed, line_too_long, literal_len, literal_too_large, over_budget, too_slow, Transport};
+use super::wire::{check_allowed, line_too_long, literal_len, literal_too_large, over_budget, Transport};
 use super::*;
 
 /// A [`Fail`] inside an `io::Error`.
@@ -149,34 +149,7 @@ impl Guard {
 
 impl Core {
     fn fill(&mut self) -> Result<(), Fail> {
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        } else if self.pos > 1 << 16 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
-        loop {
-            let now = Instant::now();
-            if now >= self.deadline {
-                return Err(too_slow(&self.server, &self.limits, &self.doing));
-            }
-            let wait = (self.deadline - now).min(self.limits.read_timeout).max(Duration::from_millis(1));
-            self.io.set_timeouts(wait, self.limits.read_timeout);
-            let old = self.buf.len();
-            self.buf.resize(old + (1 << 16), 0);
-            let got = self.io.read(&mut self.buf[old..]);
-            self.buf.truncate(old + *got.as_ref().unwrap_or(&0));
-            match got {
-                Ok(0) => return Err(Fail::transient(format!("{} closed the connection while {}", self.server, self.doing))),
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) && Instant::now() >= self.deadline => {
-                    return Err(too_slow(&self.server, &self.limits, &self.doing))
-                }
-                Err(e) => return Err(io_fail(&self.server, &self.doing, &e)),
-            }
-        }
+        wire::fill(&mut *self.io, &mut self.buf, &mut self.pos, self.deadline, &self.limits, &self.server, &self.doing)
     }
 
     fn charge(&mut self, n: u64) -> Result<(), Fail> {

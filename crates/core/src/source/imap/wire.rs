@@ -200,6 +200,48 @@ fn io_or_guard(server: &str, doing: &str, e: &io::Error) -> Fail {
     super::guard::guard_fail(e).unwrap_or_else(|| io_fail(server, doing, e))
 }
 
+/// Read more bytes from `io` into `buf` (whose first `pos` bytes are consumed), waiting at most a
+/// read timeout for each read and never past `deadline`. [`Wire`] and the guard under the `imap`
+/// crate both read through this.
+pub(super) fn fill(
+    io: &mut dyn Transport,
+    buf: &mut Vec<u8>,
+    pos: &mut usize,
+    deadline: Instant,
+    limits: &Limits,
+    server: &str,
+    doing: &str,
+) -> Result<(), Fail> {
+    if *pos == buf.len() {
+        buf.clear();
+        *pos = 0;
+    } else if *pos > 1 << 16 {
+        buf.drain(..*pos);
+        *pos = 0;
+    }
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(too_slow(server, limits, doing));
+        }
+        let wait = (deadline - now).min(limits.read_timeout).max(Duration::from_millis(1));
+        io.set_timeouts(wait, limits.read_timeout);
+        let old = buf.len();
+        buf.resize(old + (1 << 16), 0);
+        let got = io.read(&mut buf[old..]);
+        buf.truncate(old + *got.as_ref().unwrap_or(&0));
+        match got {
+            Ok(0) => return Err(Fail::transient(format!("{server} closed the connection while {doing}"))),
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) && Instant::now() >= deadline => {
+                return Err(too_slow(server, limits, doing))
+            }
+            Err(e) => return Err(io_or_guard(server, doing, &e)),
+        }
+    }
+}
+
 /// What answers a server's continuation request (`+ …`) with the challenge it carries.
 type OnContinue<'a> = dyn FnMut(&mut Wire, &[u8]) -> Result<(), ()> + 'a;
 
@@ -301,40 +343,9 @@ impl Wire {
         Budget { doing, deadline: Instant::now() + self.limits.command_timeout, bytes }
     }
 
-    fn deadline_fail(&self, doing: &str) -> Fail {
-        too_slow(&self.server, &self.limits, doing)
-    }
-
     /// Read more bytes into the buffer.
     fn fill(&mut self, b: &Budget<'_>) -> Result<(), Fail> {
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        } else if self.pos > 1 << 16 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
-        loop {
-            let now = Instant::now();
-            if now >= b.deadline {
-                return Err(self.deadline_fail(b.doing));
-            }
-            let wait = (b.deadline - now).min(self.limits.read_timeout).max(Duration::from_millis(1));
-            self.io.set_timeouts(wait, self.limits.read_timeout);
-            let old = self.buf.len();
-            self.buf.resize(old + (1 << 16), 0);
-            let got = self.io.read(&mut self.buf[old..]);
-            self.buf.truncate(old + *got.as_ref().unwrap_or(&0));
-            match got {
-                Ok(0) => return Err(Fail::transient(format!("{} closed the connection while {}", self.server, b.doing))),
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) && Instant::now() >= b.deadline => {
-                    return Err(self.deadline_fail(b.doing))
-                }
-                Err(e) => return Err(io_or_guard(&self.server, b.doing, &e)),
-            }
-        }
+        fill(&mut *self.io, &mut self.buf, &mut self.pos, b.deadline, &self.limits, &self.server, b.doing)
     }
 
     fn charge(&self, b: &mut Budget<'_>, n: u64) -> Result<(), Fail> {
