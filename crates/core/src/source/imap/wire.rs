@@ -489,4 +489,4 @@ impl Wire {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -4,10 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 
 use super::*;
+use crate::source::imap::wire::tests::{limits, random_answer};
 
-fn limits() -> Limits {
-    Limits { max_line: 1024, max_literal: 4096, read_timeout: Duration::from_secs(5), command_timeout: Duration::from_secs(5) }
-}
 
 type Script = Box<dyn FnOnce(&mut BufReader<TcpStream>, &mut TcpStream) + Send>;
 
@@ -245,32 +243,7 @@ fn random_answers_through_the_crate_never_panic_and_stay_bounded() {
     };
     let (mut ok, mut refused) = (0, 0);
     for round in 0..5_000 {
-        let mut data = Vec::new();
-        for _ in 0..(next() % 6 + 1) {
-            let mut r = seeds[(next() % seeds.len() as u64) as usize].to_vec();
-            for _ in 0..(next() % 8) {
-                if r.is_empty() {
-                    break;
-                }
-                let at = (next() % r.len() as u64) as usize;
-                match next() % 5 {
-                    0 => r[at] = next() as u8,
-                    1 => {
-                        r.remove(at);
-                    }
-                    2 => r.insert(at, b"{}()[]<>\"\\\r\n0123456789 "[(next() % 21) as usize]),
-                    3 => r.splice(at..at, format!("{{{}}}\r\n", next() % 9000).bytes()).for_each(drop),
-                    _ => r.truncate(at.max(1)),
-                }
-            }
-            data.extend(r);
-        }
-        if round % 7 == 0 {
-            data.extend((0..(next() % 3000)).map(|_| next() as u8));
-        }
-        if round % 3 != 0 {
-            data.extend(b"\r\na1 OK done\r\n");
-        }
+        let data = random_answer(&mut next, seeds, round, 9000, b"\r\na1 OK done\r\n");
         let guard = Guard::new(Box::new(wire::Memory(io::Cursor::new(data))), "server".into(), limits(), false);
         let mut client = imap::Client::new(guard.clone());
         guard.prepare("testing", 1 << 14);

@@ -3,7 +3,7 @@ use std::net::TcpListener;
 
 use super::*;
 
-fn limits() -> Limits {
+pub(in crate::source::imap) fn limits() -> Limits {
     Limits { max_line: 1024, max_literal: 4096, read_timeout: Duration::from_secs(5), command_timeout: Duration::from_secs(5) }
 }
 
@@ -158,6 +158,39 @@ fn a_response_out_of_step_is_refused() {
     assert!(err.answer && err.message.contains("not an IMAP response") && err.message.contains("HTTP/1.1 400"), "{}", err.message);
 }
 
+/// One random server answer for the fuzz-like tests: one to six of the `seeds`, each mutated up
+/// to eight times (bytes changed, dropped or inserted, literals up to `max_literal` announced,
+/// truncation), every seventh round followed by noise, and two rounds in three by `done`.
+pub(in crate::source::imap) fn random_answer(next: &mut impl FnMut() -> u64, seeds: &[&[u8]], round: u32, max_literal: u64, done: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    for _ in 0..(next() % 6 + 1) {
+        let mut r = seeds[(next() % seeds.len() as u64) as usize].to_vec();
+        for _ in 0..(next() % 8) {
+            if r.is_empty() {
+                break;
+            }
+            let at = (next() % r.len() as u64) as usize;
+            match next() % 5 {
+                0 => r[at] = next() as u8,
+                1 => {
+                    r.remove(at);
+                }
+                2 => r.insert(at, b"{}()[]<>\"\\\r\n0123456789 "[(next() % 21) as usize]),
+                3 => r.splice(at..at, format!("{{{}}}\r\n", next() % max_literal).bytes()).for_each(drop),
+                _ => r.truncate(at.max(1)),
+            }
+        }
+        data.extend(r);
+    }
+    if round % 7 == 0 {
+        data.extend((0..(next() % 3000)).map(|_| next() as u8));
+    }
+    if round % 3 != 0 {
+        data.extend(done);
+    }
+    data
+}
+
 /// Deterministic random input beside the fuzz target (`fuzz/fuzz_targets/imap_response.rs`),
 /// so that every `cargo test` runs some: mutations of real responses, and noise, read as a
 /// server's answer never panic and never bring more than the limits allow.
@@ -181,32 +214,7 @@ fn random_responses_never_panic_and_stay_bounded() {
     };
     let (mut ok, mut refused) = (0, 0);
     for round in 0..20_000 {
-        let mut data = Vec::new();
-        for _ in 0..(next() % 6 + 1) {
-            let mut r = seeds[(next() % seeds.len() as u64) as usize].to_vec();
-            for _ in 0..(next() % 8) {
-                if r.is_empty() {
-                    break;
-                }
-                let at = (next() % r.len() as u64) as usize;
-                match next() % 5 {
-                    0 => r[at] = next() as u8,
-                    1 => {
-                        r.remove(at);
-                    }
-                    2 => r.insert(at, b"{}()[]<>\"\\\r\n0123456789 "[(next() % 21) as usize]),
-                    3 => r.splice(at..at, format!("{{{}}}\r\n", next() % 5000).bytes()).for_each(drop),
-                    _ => r.truncate(at.max(1)),
-                }
-            }
-            data.extend(r);
-        }
-        if round % 7 == 0 {
-            data.extend((0..(next() % 3000)).map(|_| next() as u8));
-        }
-        if round % 3 != 0 {
-            data.extend(b"\r\nR1 OK done\r\n");
-        }
+        let data = random_answer(&mut next, seeds, round, 5000, b"\r\nR1 OK done\r\n");
         match read_answer(&data, limits(), 1 << 16) {
             Ok((untagged, _)) => {
                 ok += 1;
