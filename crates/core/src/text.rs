@@ -1,5 +1,5 @@
 //! Small text helpers every stage shares, written once: whitespace collapsing, one-line
-//! snippets, CSV cells, hashing.
+//! snippets, plurals, CSV cells, hashing.
 use sha2::{Digest, Sha256};
 
 /// `s` with every run of whitespace (line breaks too) collapsed to one space, trimmed.
@@ -12,6 +12,11 @@ pub fn collapse_whitespace(s: &str) -> String {
         out.push_str(w);
     }
     out
+}
+
+/// `n what`, with an `s` unless `n` is 1 (`plural(2, "message")` is "2 messages").
+pub fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `s` on one line (whitespace collapsed), cut to at most `max` characters with an ellipsis.

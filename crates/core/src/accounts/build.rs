@@ -15,6 +15,7 @@ use super::threads::{self, share};
 use super::{Extra, Message, Options, FOLLOW_UP_DAYS, SCHEMA, TREND_DAYS};
 #[cfg(test)]
 use super::mapping;
+use crate::text::plural;
 
 /// A relationship, for the ranking: at least this many messages, or a call or meeting that
 /// happened. Accounts with less (one email ever) rank after every relationship.
@@ -26,10 +27,6 @@ fn in_last(day: i64, as_of: i64, n: i64) -> bool {
 
 fn in_prev(day: i64, as_of: i64, n: i64) -> bool {
     day <= as_of - n && day > as_of - 2 * n
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The external parties of one message that counts: `(address, account key, kind)`.

@@ -3,6 +3,7 @@
 //! visit, and the need score that ranks them.
 use super::dates::iso;
 use super::model::{Need, Period, Reason, ReasonCode, Stage, Strength, Trend};
+use crate::text::plural;
 
 /// The strength's weights (they add up to 100).
 pub const W_RECENCY: f64 = 20.0;
@@ -49,10 +50,6 @@ pub(crate) fn round3(x: f64) -> f64 {
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What the strength reads.

@@ -14,6 +14,7 @@ use std::io::Write;
 
 use super::Format;
 use crate::accounts::{Evidence, Exclusion, Report};
+pub(crate) use crate::text::plural;
 
 pub use self::csv::CSV_HEADER;
 
@@ -28,10 +29,6 @@ pub fn render(out: &mut dyn Write, rep: &Report, format: Format, top: usize) -> 
 
 pub(crate) fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "-".into())
-}
-
-pub(crate) fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A reason's words without its heading ("working through an issue: 1 complaint" → "1 complaint").
