@@ -16,7 +16,7 @@ build:
 	@$(ENV); cargo build $(CARGO_FLAGS) --workspace --bins
 
 run:
-	@$(ENV); cargo build $(CARGO_FLAGS) --bin rapport --bin rapport-model; ./target/release/rapport audit
+	@$(ENV); cargo build $(CARGO_FLAGS) -p rapport -p rapport-model --bins; ./target/release/rapport audit
 
 # The core's tests alone: no libtorch, no model (about a minute from a clean build of the crate).
 test-core:

@@ -23,6 +23,8 @@ contains() { # contains FILE PATTERN DESCRIPTION
   else fail=$((fail + 1)); echo "FAILED: $3: no '$2' in $1"; sed 's/^/  | /' "$tmp/$1" | head -40; fi
 }
 
+expect 0 "make run (the README's first command: build, then audit the sample)" -- make run
+contains out "flagged" "make run prints the audit report"
 expect 1 "check flags the rude draft" -- $bin check examples/drafts/rude.eml
 contains out "R104" "the rude draft's passive-aggressive phrase is reported"
 expect 0 "check passes the friendly draft (json)" -- $bin check --format json examples/drafts/friendly.eml
